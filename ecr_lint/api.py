@@ -1,0 +1,122 @@
+"""lint(paths) -> Report: what the CLI, the tests and other programs call."""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+from ecr_lint.catalog import Rule, load_rules
+from ecr_lint.config import Config
+from ecr_lint.engine import run
+from ecr_lint.loaders.config import ModuleConfig, module_files
+from ecr_lint.loaders.hcl import StackLoader, root_variables
+from ecr_lint.model import InputError, Report, Result, Severity, Status
+from ecr_lint.stack import Stack
+
+SKIP_DIRS = {".terraform", ".git", "node_modules", "__pycache__", ".terragrunt-cache"}
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[str], list[InputError]]:
+    """(stack directories, plan files, errors) for the paths given on the command line."""
+    dirs: list[str] = []
+    plans: list[str] = []
+    errors: list[InputError] = []
+    for path in paths:
+        if not os.path.exists(path):
+            errors.append(InputError(path, 0, "no such file or directory"))
+        elif os.path.isfile(path):
+            if path.endswith((".tf", ".tf.json")):
+                dirs.append(os.path.dirname(path) or ".")
+            elif path.endswith(".json"):
+                plans.append(path)
+            elif path.endswith((".tfvars", ".tfvars.json")):
+                dirs.append(os.path.dirname(path) or ".")
+            else:
+                errors.append(InputError(path, 0, "not a Terraform file, directory or plan JSON"))
+        else:
+            found = []
+            for current, subdirs, files in os.walk(path):
+                subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith("."))
+                if any(f.endswith((".tf", ".tf.json")) for f in files):
+                    found.append(current)
+            if not found:
+                errors.append(InputError(path, 0, "no .tf files found here"))
+            dirs.extend(found)
+    unique = list(dict.fromkeys(os.path.normpath(d) for d in dirs))
+    return unique, plans, errors
+
+
+def _called_modules(directory: str, config: ModuleConfig) -> set[str]:
+    """Local module directories a module calls (they are linted through their callers)."""
+    from ecr_lint.loaders import syntax as ast
+
+    out = set()
+    for decl in config.modules.values():
+        source = decl.block.body.attributes.get("source")
+        if source is not None and isinstance(source.expr, ast.Lit) and isinstance(source.expr.value, str):
+            value = source.expr.value
+            if value.startswith(("./", "../")):
+                out.add(os.path.normpath(os.path.join(directory, value)))
+    return out
+
+
+def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] | None = None,
+         rules_dirs: list[str] = ()) -> Report:
+    config = config or Config()
+    rules = rules if rules is not None else load_rules(list(rules_dirs))
+    rules = select_rules(rules, config)
+    paths = list(paths)
+    dirs, plans, errors = discover(paths)
+    roots = [os.path.abspath(p) for p in paths if os.path.exists(p)]
+    roots = [r if os.path.isdir(r) else os.path.dirname(r) for r in roots]
+    module_cache: dict[str, ModuleConfig] = {}
+    stacks: list[Stack] = []
+    from ecr_lint.loaders.config import load_module
+
+    for d in dirs:
+        module_cache.setdefault(os.path.abspath(d), load_module(os.path.abspath(d)))
+    called = set()
+    for d in dirs:
+        called |= _called_modules(os.path.abspath(d), module_cache[os.path.abspath(d)])
+    for d in dirs:
+        if os.path.abspath(d) in called and len(dirs) > 1:
+            continue  # a local module: linted with the inputs its callers give it
+        values, var_errors = root_variables(d, list(config.var_files), dict(config.variables))
+        errors.extend(var_errors)
+        stack = StackLoader(d, values, roots, module_cache=module_cache).load()
+        stacks.append(stack)
+    for plan in plans:
+        from ecr_lint.loaders.plan import PlanError, load_plan
+
+        try:
+            stacks.append(load_plan(plan))
+        except PlanError as exc:
+            errors.append(InputError(plan, exc.line, exc.message))
+    for stack in stacks:
+        for err in stack.errors:
+            if err not in errors:
+                errors.append(err)
+    results, internal = run(stacks, rules, config)
+    errors.extend(internal)
+    results = sorted(set(results), key=lambda r: (r.file, r.line, r.rule_id, r.address, r.status.value, r.message))
+    errors = sorted(set(errors), key=lambda e: (e.file, e.line, e.message))
+    return Report(results, errors, [s.root for s in stacks], rules)
+
+
+def select_rules(rules: list[Rule], config: Config) -> list[Rule]:
+    chosen = [r for r in rules if (not config.select or r.id in config.select) and r.id not in config.ignore]
+    return chosen
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    """0 clean, 1 findings at or above the threshold, 2 bad input, 3 internal error."""
+    if any(e.kind == "internal" for e in report.errors):
+        return 3
+    if report.errors:
+        return 2
+    if fail_on == "never":
+        return 0
+    threshold = Severity.parse(fail_on)
+    if any(r.status is not Status.PASS and r.severity >= threshold for r in report.results):
+        return 1
+    return 0

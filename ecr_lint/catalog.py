@@ -1,0 +1,117 @@
+"""Load rule files, validate them against rules/rule.schema.json, resolve their checks."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import yaml
+
+from ecr_lint.model import Severity
+
+BUILTIN_RULES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
+
+
+class RuleFileError(Exception):
+    """A rule file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    title: str
+    rationale: str
+    remediation: str
+    links: tuple[str, ...]
+    resource_types: frozenset[str]
+    data_types: frozenset[str]
+    taggable: bool
+    stack_level: bool
+    predicate: Callable[..., Any] | None
+    schema: dict | None
+    schema_message: str
+    examples: dict
+    file: str
+    peers: dict = field(default_factory=dict)
+
+    def applies_to(self, resource: Any, taggable_types: frozenset[str]) -> bool:
+        if resource.mode == "data":
+            return resource.type in self.data_types
+        return resource.type in self.resource_types or (self.taggable and resource.type in taggable_types)
+
+
+def rules_dir() -> str:
+    """The built-in rules: next to the package in a checkout, or inside it when installed."""
+    packaged = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules")
+    return packaged if os.path.isdir(packaged) else BUILTIN_RULES_DIR
+
+
+def _schema() -> dict:
+    with open(os.path.join(rules_dir(), "rule.schema.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def load_rules(extra_dirs: list[str] = ()) -> list[Rule]:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(_schema())
+    rules: dict[str, Rule] = {}
+    for directory in [rules_dir(), *extra_dirs]:
+        if not os.path.isdir(directory):
+            raise RuleFileError(f"{directory}: rules directory does not exist")
+        for name in sorted(os.listdir(directory)):
+            if not name.endswith((".yaml", ".yml")):
+                continue
+            path = os.path.join(directory, name)
+            rule = load_rule_file(path, validator)
+            if rule.id in rules:
+                raise RuleFileError(f"{path}: id {rule.id} is already defined in {rules[rule.id].file}")
+            rules[rule.id] = rule
+    return sorted(rules.values(), key=lambda r: r.id)
+
+
+def load_rule_file(path: str, validator: Any) -> Rule:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise RuleFileError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except OSError as exc:
+        raise RuleFileError(f"{path}: cannot read: {exc.strerror}") from None
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        field_path = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise RuleFileError(f"{path}: {field_path}: {err.message}")
+    check = data["check"]
+    predicate = _resolve_predicate(path, check["predicate"]) if "predicate" in check else None
+    applies = data["applies_to"]
+    return Rule(
+        id=data["id"], name=data["name"], severity=Severity.parse(data["severity"]),
+        title=data["title"], rationale=data["rationale"].strip(), remediation=data["remediation"].strip(),
+        links=tuple(data.get("links", [])),
+        resource_types=frozenset(applies.get("resource_types", [])),
+        data_types=frozenset(applies.get("data_types", [])),
+        taggable=bool(applies.get("taggable")), stack_level=bool(applies.get("stack")),
+        predicate=predicate, schema=check.get("schema"), schema_message=check.get("message", ""),
+        examples=data["examples"], file=path, peers=data.get("peers", {}),
+    )
+
+
+def _resolve_predicate(path: str, dotted: str) -> Callable[..., Any]:
+    module_name, func_name = dotted.split(".")
+    try:
+        module = importlib.import_module(f"ecr_lint.predicates.{module_name}")
+    except ImportError:
+        raise RuleFileError(f"{path}: check.predicate: no predicate module {module_name!r} in ecr_lint/predicates") from None
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        raise RuleFileError(f"{path}: check.predicate: {module_name!r} has no predicate {func_name!r}")
+    return func

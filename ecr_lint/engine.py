@@ -1,0 +1,124 @@
+"""Run rules over stacks: select resources, evaluate checks, turn verdicts into results."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from ecr_lint.catalog import Rule
+from ecr_lint.config import Config
+from ecr_lint.evaluate import deep_plain, plain
+from ecr_lint.model import InputError, Ref, Resource, Result, Severity, Status, Unknown, Verdict
+from ecr_lint.stack import Stack, taggable_types
+
+
+@dataclass(frozen=True)
+class Located:
+    """A verdict from a stack-level check about something that is not a Resource."""
+
+    address: str
+    file: str
+    line: int
+    verdict: Verdict
+
+
+@dataclass
+class RuleContext:
+    """What a predicate may look at besides the resource itself."""
+
+    stack: Stack
+    config: Config
+
+    @property
+    def graph(self) -> Any:
+        return self.stack.graph
+
+
+def run(stacks: Iterable[Stack], rules: list[Rule], config: Config) -> tuple[list[Result], list[InputError]]:
+    results: list[Result] = []
+    internal: list[InputError] = []
+    taggable = taggable_types()
+    for stack in stacks:
+        ctx = RuleContext(stack, config)
+        for rule in rules:
+            severity = Severity.parse(config.severity[rule.id]) if rule.id in config.severity else rule.severity
+            try:
+                if rule.stack_level:
+                    for located in rule.predicate(stack, ctx):
+                        results.append(_result(rule, severity, located.address, located.file, located.line,
+                                               located.verdict, config, stack.root))
+                    continue
+                for resource in stack.resources:
+                    if rule.applies_to(resource, taggable):
+                        results.extend(_check_resource(rule, severity, resource, ctx))
+            except Exception as exc:  # a crashing rule is reported, and the run goes on
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                internal.append(InputError(rule.file, 0, f"rule {rule.id} crashed on {stack.root}: "
+                                           f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})",
+                                           kind="internal"))
+    return results, internal
+
+
+def _check_resource(rule: Rule, severity: Severity, resource: Resource, ctx: RuleContext) -> Iterator[Result]:
+    expansion = resource.attributes.get("__expansion__")
+    verdicts = list(_schema_check(rule, resource) if rule.schema is not None else rule.predicate(resource, ctx) or ())
+    if isinstance(expansion, Unknown) and not any(v.status is Status.FAIL for v in verdicts):
+        verdicts = [Verdict(Status.UNKNOWN, expansion.reason)]
+    failures = [v for v in verdicts if v.status is Status.FAIL]
+    unknowns = [v for v in verdicts if v.status is Status.UNKNOWN]
+    chosen = failures or unknowns[:1] or [next((v for v in verdicts if v.message), Verdict(Status.PASS, ""))]
+    for verdict in chosen:
+        yield _result(rule, severity, resource.address, resource.span.file, resource.line_of(verdict.attribute),
+                      verdict, ctx.config, resource.stack)
+
+
+def _result(rule: Rule, severity: Severity, address: str, file: str, line: int, verdict: Verdict,
+            config: Config, stack: str) -> Result:
+    status = verdict.status
+    if status is Status.UNKNOWN:
+        if config.unknown_values == "pass":
+            status = Status.PASS
+        severity = Severity.ERROR if config.unknown_values == "error" else Severity.WARNING
+    return Result(rule.id, address, status, verdict.message, severity, file, line, stack)
+
+
+_UNKNOWN_MARK = "\x00unknown\x00"
+
+
+def _schema_check(rule: Rule, resource: Resource) -> Iterator[Verdict]:
+    """A rule whose check is a JSON Schema over the resource's evaluated attributes."""
+    from jsonschema import Draft202012Validator
+
+    unknown_reasons: dict[str, str] = {}
+    document = _jsonable(resource.attributes, unknown_reasons)
+    for error in Draft202012Validator(rule.schema).iter_errors(document):
+        attribute = ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or None
+        if _mentions_unknown(error.instance):
+            reason = next(iter(unknown_reasons.values()), "a value is unknown")
+            reason = unknown_reasons.get(attribute or "", reason)
+            yield Verdict(Status.UNKNOWN, f"{rule.schema_message}: cannot tell, {reason}", attribute)
+        else:
+            yield Verdict(Status.FAIL, f"{rule.schema_message} ({attribute or 'resource'}: {error.message})", attribute)
+
+
+def _jsonable(value: Any, reasons: dict[str, str], path: str = "") -> Any:
+    value = plain(value)
+    if isinstance(value, Unknown):
+        reasons[path] = value.reason
+        return _UNKNOWN_MARK
+    if isinstance(value, dict):
+        return {k: _jsonable(v, reasons, f"{path}.{k}" if path else k) for k, v in value.items() if k != "__expansion__"}
+    if isinstance(value, list):
+        return [_jsonable(v, reasons, path) for v in value]
+    return value
+
+
+def _mentions_unknown(instance: Any) -> bool:
+    if instance == _UNKNOWN_MARK:
+        return True
+    if isinstance(instance, dict):
+        return any(_mentions_unknown(v) for v in instance.values())
+    if isinstance(instance, list):
+        return any(_mentions_unknown(v) for v in instance)
+    return False

@@ -1,0 +1,475 @@
+"""Terraform expression evaluation over the AST of loaders/syntax.py.
+
+Values are plain Python (str, int, float, bool, None, list, dict), `Unknown(reason)` for
+what cannot be known statically, and `Ref` for a reference to another object's
+attribute: the reference is kept (it is a graph edge) together with its value.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterable
+
+from ecr_lint.loaders import syntax as ast
+from ecr_lint.model import Ref, Unknown
+
+MAX_COLLECTION = 100_000
+MAX_STRING = 10_000_000
+
+
+class EvalError(Exception):
+    """What Terraform itself would reject (a type error, a missing key)."""
+
+
+class ObjectValue(dict):
+    """An object whose missing attributes are computed by the provider, not absent."""
+
+    __slots__ = ("address", "after_apply")
+
+    def __init__(self, data: dict, address: str, after_apply: bool = True):
+        super().__init__(data)
+        self.address = address
+        self.after_apply = after_apply
+
+    def missing(self, name: str) -> Unknown:
+        when = "known only after apply" if self.after_apply else "read from AWS at plan time"
+        return Unknown(f"{self.address}.{name} is {when}", (self.address,), "${%s.%s}" % (self.address, name))
+
+
+def plain(value: Any) -> Any:
+    """The value behind a reference."""
+    while isinstance(value, Ref):
+        value = value.value
+    return value
+
+
+def deep_plain(value: Any) -> Any:
+    value = plain(value)
+    if isinstance(value, dict):
+        return {k: deep_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [deep_plain(v) for v in value]
+    return value
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(plain(value), Unknown)
+
+
+def first_unknown(values: Iterable[Any]) -> Unknown | None:
+    for v in values:
+        v = plain(v)
+        if isinstance(v, Unknown):
+            return v
+    return None
+
+
+def merge_unknowns(unknowns: list[Unknown], partial: Any = None) -> Unknown:
+    refs: list[str] = []
+    for u in unknowns:
+        refs.extend(r for r in u.refs if r not in refs)
+    return Unknown(unknowns[0].reason, tuple(refs), partial)
+
+
+def contains_unknown(value: Any) -> Unknown | None:
+    value = plain(value)
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, dict):
+        for v in value.values():
+            found = contains_unknown(v)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for v in value:
+            found = contains_unknown(v)
+            if found:
+                return found
+    return None
+
+
+def symbolic(value: Any) -> Any:
+    """A JSON-able rendering where unknown parts become `${...}` placeholders."""
+    value = plain(value)
+    if isinstance(value, Unknown):
+        return value.partial if isinstance(value.partial, str) else "${unknown}"
+    if isinstance(value, dict):
+        return {k: symbolic(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [symbolic(v) for v in value]
+    return value
+
+
+def to_string(value: Any) -> str:
+    value = plain(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if value is None:
+        raise EvalError("a null value cannot be used in a string template")
+    raise EvalError(f"cannot convert {type_name(value)} to string")
+
+
+def to_number(value: Any) -> int | float:
+    value = plain(value)
+    if isinstance(value, bool):
+        raise EvalError("a bool is not a number")
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise EvalError(f"{value!r} is not a number") from None
+        return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
+    raise EvalError(f"{type_name(value)} is not a number")
+
+
+def to_bool(value: Any) -> bool:
+    value = plain(value)
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise EvalError(f"{type_name(value)} is not a bool")
+
+
+def type_name(value: Any) -> str:
+    value = plain(value)
+    if value is None:
+        return "null"
+    return {bool: "bool", int: "number", float: "number", str: "string", list: "tuple"}.get(type(value), "object")
+
+
+def get_attr(value: Any, name: str) -> Any:
+    if isinstance(value, Ref):
+        return Ref(value.address, value.path + (name,), get_attr(value.value, name))
+    if isinstance(value, Unknown):
+        partial = f"{value.partial[:-1]}.{name}}}" if _is_placeholder(value.partial) else None
+        return Unknown(value.reason, value.refs, partial)
+    if isinstance(value, ObjectValue):
+        return value[name] if name in value else value.missing(name)
+    if isinstance(value, dict):
+        if name in value:
+            return value[name]
+        raise EvalError(f'this object has no attribute "{name}"')
+    if value is None:
+        raise EvalError(f'cannot read attribute "{name}" of null')
+    raise EvalError(f'cannot read attribute "{name}" of a {type_name(value)}')
+
+
+def index(value: Any, key: Any) -> Any:
+    key = plain(key)
+    if isinstance(value, Ref):
+        return Ref(value.address, value.path + (key,), index(value.value, key))
+    if isinstance(key, Unknown):
+        return key
+    if isinstance(value, Unknown):
+        partial = f"{value.partial[:-1]}[{key!r}]}}" if _is_placeholder(value.partial) else None
+        return Unknown(value.reason, value.refs, partial)
+    if isinstance(value, dict):
+        k = to_string(key)
+        if k in value:
+            return value[k]
+        if isinstance(value, ObjectValue):
+            return value.missing(k)
+        raise EvalError(f"key {k!r} not found (keys: {', '.join(sorted(value)[:8])})")
+    if isinstance(value, list):
+        i = to_number(key)
+        if not isinstance(i, int) or not 0 <= i < len(value):
+            raise EvalError(f"index {key!r} out of range for a list of {len(value)}")
+        return value[i]
+    if value is None:
+        raise EvalError("cannot index null")
+    raise EvalError(f"cannot index a {type_name(value)}")
+
+
+def _is_placeholder(partial: Any) -> bool:
+    return isinstance(partial, str) and partial.startswith("${") and partial.endswith("}") and partial.count("${") == 1
+
+
+class Scope:
+    """Names visible to an expression: the module context plus iteration variables."""
+
+    __slots__ = ("context", "names")
+
+    def __init__(self, context: Any, names: dict[str, Any] | None = None):
+        self.context = context
+        self.names = names or {}
+
+    def child(self, **names: Any) -> "Scope":
+        merged = dict(self.names)
+        merged.update(names)
+        return Scope(self.context, merged)
+
+
+class Evaluator:
+    """Evaluates expressions; `context.resolve(root, steps, scope)` looks up references.
+
+    The context returns (value, steps consumed). It records graph edges itself.
+    """
+
+    def __init__(self, functions: dict[str, Callable[..., Any]]):
+        self.functions = functions
+
+    def eval(self, node: ast.Node, scope: Scope) -> Any:
+        method = getattr(self, "e_" + type(node).__name__)
+        return method(node, scope)
+
+    def e_Lit(self, node: ast.Lit, scope: Scope) -> Any:
+        return node.value
+
+    def e_Template(self, node: ast.Template, scope: Scope) -> Any:
+        if len(node.parts) == 1 and isinstance(node.parts[0], ast.Node) and not isinstance(node.parts[0], (ast.TIf, ast.TFor)):
+            # "${x}" alone is x itself, with its type and its reference.
+            return self.eval(node.parts[0], scope)
+        return self._render(node.parts, scope)
+
+    def _render(self, parts: tuple, scope: Scope) -> Any:
+        pieces: list[Any] = []
+        self._render_into(parts, scope, pieces)
+        unknowns = [p for p in pieces if isinstance(p, Unknown)]
+        if unknowns:
+            partial = "".join(p if isinstance(p, str) else (p.partial if isinstance(p.partial, str) else "${unknown}") for p in pieces)
+            return merge_unknowns(unknowns, partial)
+        text = "".join(pieces)
+        if len(text) > MAX_STRING:
+            raise EvalError("string template result too large")
+        return text
+
+    def _render_into(self, parts: tuple, scope: Scope, out: list) -> None:
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+            elif isinstance(part, ast.TIf):
+                cond = plain(self.eval(part.cond, scope))
+                if isinstance(cond, Unknown):
+                    out.append(cond)
+                else:
+                    self._render_into(part.then if to_bool(cond) else part.other, scope, out)
+            elif isinstance(part, ast.TFor):
+                coll = plain(self.eval(part.coll, scope))
+                if isinstance(coll, Unknown):
+                    out.append(coll)
+                    continue
+                for k, v in _iterate(coll):
+                    names = {part.value: v}
+                    if part.key:
+                        names[part.key] = k
+                    self._render_into(part.body, scope.child(**names), out)
+            else:
+                value = plain(self.eval(part, scope))
+                out.append(value if isinstance(value, Unknown) else to_string(value))
+
+    def e_TupleExpr(self, node: ast.TupleExpr, scope: Scope) -> Any:
+        return [self.eval(item, scope) for item in node.items]
+
+    def e_ObjectExpr(self, node: ast.ObjectExpr, scope: Scope) -> Any:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.items:
+            key = plain(self.eval(key_node, scope))
+            if isinstance(key, Unknown):
+                return Unknown(f"an object key is unknown: {key.reason}", key.refs)
+            out[to_string(key)] = self.eval(value_node, scope)  # a repeated key keeps the last
+        return out
+
+    def e_Cond(self, node: ast.Cond, scope: Scope) -> Any:
+        cond = plain(self.eval(node.cond, scope))
+        if isinstance(cond, Unknown):
+            then, other = self.eval(node.then, scope), self.eval(node.other, scope)
+            if not contains_unknown(then) and deep_plain(then) == deep_plain(other):
+                return then
+            return cond
+        return self.eval(node.then if to_bool(cond) else node.other, scope)
+
+    def e_UnOp(self, node: ast.UnOp, scope: Scope) -> Any:
+        value = plain(self.eval(node.operand, scope))
+        if isinstance(value, Unknown):
+            return value
+        if node.op == "!":
+            return not to_bool(value)
+        return -to_number(value)
+
+    def e_BinOp(self, node: ast.BinOp, scope: Scope) -> Any:
+        op = node.op
+        left = plain(self.eval(node.left, scope))
+        if op in ("&&", "||") and not isinstance(left, Unknown):
+            # Terraform does not short-circuit, but the result is the same when known.
+            if op == "&&" and not to_bool(left):
+                return False
+            if op == "||" and to_bool(left):
+                return True
+        right = plain(self.eval(node.right, scope))
+        if isinstance(left, Unknown) or isinstance(right, Unknown):
+            return merge_unknowns([u for u in (left, right) if isinstance(u, Unknown)])
+        if op == "==":
+            return _equal(left, right)
+        if op == "!=":
+            return not _equal(left, right)
+        if op == "&&":
+            return to_bool(left) and to_bool(right)
+        if op == "||":
+            return to_bool(left) or to_bool(right)
+        a, b = to_number(left), to_number(right)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            if b == 0:
+                raise EvalError("division by zero")
+            result = a / b
+            return int(result) if result.is_integer() else result
+        if op == "%":
+            if b == 0:
+                raise EvalError("modulo by zero")
+            return math.fmod(a, b) if isinstance(a, float) or isinstance(b, float) else int(math.fmod(a, b))
+        if op == "<":
+            return a < b
+        if op == ">":
+            return a > b
+        if op == "<=":
+            return a <= b
+        if op == ">=":
+            return a >= b
+        raise EvalError(f"unknown operator {op}")
+
+    def e_Name(self, node: ast.Name, scope: Scope) -> Any:
+        return self._traverse(node, scope)
+
+    def e_GetAttr(self, node: ast.GetAttr, scope: Scope) -> Any:
+        return self._traverse(node, scope)
+
+    def e_Index(self, node: ast.Index, scope: Scope) -> Any:
+        return self._traverse(node, scope)
+
+    def _traverse(self, node: ast.Node, scope: Scope) -> Any:
+        steps: list[tuple[str, Any]] = []
+        while not isinstance(node, ast.Name):
+            if isinstance(node, ast.GetAttr):
+                steps.append(("attr", node.name))
+                node = node.obj
+            elif isinstance(node, ast.Index):
+                steps.append(("index", node.key))
+                node = node.obj
+            else:
+                base = self.eval(node, scope)
+                return self._apply(base, list(reversed(steps)), scope)
+        steps.reverse()
+        if node.name in scope.names:
+            return self._apply(scope.names[node.name], steps, scope)
+        resolved_steps = [(kind, self._step_key(kind, key, scope)) for kind, key in steps]
+        value, used = scope.context.resolve(node.name, resolved_steps, scope)
+        return self._apply(value, resolved_steps[used:], scope, evaluated=True)
+
+    def _step_key(self, kind: str, key: Any, scope: Scope) -> Any:
+        return key if kind == "attr" else plain(self.eval(key, scope))
+
+    def _apply(self, value: Any, steps: list, scope: Scope, evaluated: bool = False) -> Any:
+        for kind, key in steps:
+            if kind == "attr":
+                value = get_attr(value, key)
+            else:
+                value = index(value, key if evaluated else plain(self.eval(key, scope)))
+        return value
+
+    def e_Splat(self, node: ast.Splat, scope: Scope) -> Any:
+        base = self.eval(node.obj, scope)
+        inner = plain(base)
+        if isinstance(inner, Unknown):
+            return inner
+        if inner is None:
+            return []
+        items = inner if isinstance(inner, list) else [base]
+        steps = [(kind, key if kind == "attr" else plain(self.eval(key, scope))) for kind, key in node.ops]
+        return [self._apply(item, steps, scope, evaluated=True) for item in items]
+
+    def e_Call(self, node: ast.Call, scope: Scope) -> Any:
+        name = node.name
+        if name in ("try", "can"):
+            return self._try(node, scope)
+        func = self.functions.get(name)
+        if func is None:
+            if "::" in name:
+                return Unknown(f"provider function {name}() is not evaluated statically")
+            raise EvalError(f'there is no function named "{name}"')
+        args = [self.eval(a, scope) for a in node.args]
+        if node.expand and args:
+            last = plain(args.pop())
+            if isinstance(last, Unknown):
+                return last
+            if not isinstance(last, list):
+                raise EvalError("the ... expansion needs a list")
+            args.extend(last)
+        return func(*args, scope=scope)
+
+    def _try(self, node: ast.Call, scope: Scope) -> Any:
+        for arg in node.args:
+            try:
+                value = self.eval(arg, scope)
+            except EvalError:
+                continue
+            if node.name == "can":
+                return True if not is_unknown(value) else value
+            return value
+        if node.name == "can":
+            return False
+        raise EvalError("no argument of try() could be evaluated")
+
+    def e_ForExpr(self, node: ast.ForExpr, scope: Scope) -> Any:
+        coll = plain(self.eval(node.coll, scope))
+        if isinstance(coll, Unknown):
+            return coll
+        pairs = _iterate(coll)
+        if len(pairs) > MAX_COLLECTION:
+            raise EvalError(f"for expression over more than {MAX_COLLECTION} elements")
+        out_list: list[Any] = []
+        out_map: dict[str, Any] = {}
+        for k, v in pairs:
+            names = {node.value_var: v}
+            if node.key_var:
+                names[node.key_var] = k
+            inner = scope.child(**names)
+            if node.cond is not None:
+                keep = plain(self.eval(node.cond, inner))
+                if isinstance(keep, Unknown):
+                    return keep
+                if not to_bool(keep):
+                    continue
+            value = self.eval(node.value, inner)
+            if node.key is None:
+                out_list.append(value)
+                continue
+            key = plain(self.eval(node.key, inner))
+            if isinstance(key, Unknown):
+                return key
+            key = to_string(key)
+            if node.group:
+                out_map.setdefault(key, []).append(value)
+            else:
+                out_map[key] = value  # Terraform rejects duplicates; we keep the last
+        return out_list if node.key is None else out_map
+
+
+def _equal(a: Any, b: Any) -> bool:
+    a, b = deep_plain(a), deep_plain(b)
+    if isinstance(a, bool) != isinstance(b, bool):
+        return False
+    return a == b
+
+
+def _iterate(coll: Any) -> list[tuple[Any, Any]]:
+    if isinstance(coll, dict):
+        return [(k, coll[k]) for k in sorted(coll)]
+    if isinstance(coll, list):
+        return list(enumerate(coll))
+    if coll is None:
+        raise EvalError("cannot iterate over null")
+    raise EvalError(f"cannot iterate over a {type_name(coll)}")

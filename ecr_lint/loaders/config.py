@@ -1,0 +1,160 @@
+"""Read one Terraform module directory (.tf and .tf.json) into its declarations."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecr_lint.loaders import syntax as ast
+from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl, parse_template
+from ecr_lint.model import InputError
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class Decl:
+    """A declaration (resource, variable, module call...) and where it is."""
+
+    block: ast.Block
+    file: str
+
+
+@dataclass
+class ModuleConfig:
+    directory: str
+    files: list[str] = field(default_factory=list)
+    variables: dict[str, Decl] = field(default_factory=dict)
+    locals: dict[str, tuple[ast.Attribute, str]] = field(default_factory=dict)
+    resources: list[Decl] = field(default_factory=list)   # managed and data, in file order
+    outputs: dict[str, Decl] = field(default_factory=dict)
+    modules: dict[str, Decl] = field(default_factory=dict)
+    providers: list[Decl] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+
+def module_files(directory: str) -> list[str]:
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    return [os.path.join(directory, n) for n in names
+            if (n.endswith(".tf") or n.endswith(".tf.json")) and not n.startswith(".")]
+
+
+def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a source file or raise InputError-ready ValueError with a clear reason."""
+    if os.path.isdir(path):
+        raise ValueError("is a directory, not a file")
+    size = os.path.getsize(path)
+    if size > limit:
+        raise ValueError(f"file is {size} bytes, larger than the {limit}-byte limit")
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    if b"\x00" in raw[:8192]:
+        raise ValueError("binary file (contains NUL bytes), not Terraform")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ValueError(f"not UTF-8 text (byte {exc.start}, line {line})") from None
+
+
+def load_module(directory: str, parse_file=None) -> ModuleConfig:
+    config = ModuleConfig(directory)
+    for path in module_files(directory):
+        config.files.append(path)
+        try:
+            body = (parse_file or parse_source)(path)
+        except HclSyntaxError as exc:
+            config.errors.append(InputError(path, exc.line, exc.message))
+            continue
+        except (OSError, ValueError) as exc:
+            config.errors.append(InputError(path, 0, str(exc) if not isinstance(exc, OSError) else f"cannot read: {exc.strerror}"))
+            continue
+        _declare(config, body, path)
+    return config
+
+
+def parse_source(path: str) -> ast.Body:
+    text = read_text(path)
+    if path.endswith(".json"):
+        return parse_json_config(text)
+    if not text.strip():
+        return ast.Body({}, ())
+    return parse_hcl(text)
+
+
+def _declare(config: ModuleConfig, body: ast.Body, path: str) -> None:
+    for name, line in body.duplicates:
+        config.errors.append(InputError(path, line, f'attribute "{name}" is defined twice'))
+    for block in body.blocks:
+        kind, labels = block.type, block.labels
+        if kind in ("resource", "data"):
+            if len(labels) != 2:
+                config.errors.append(InputError(path, block.line, f"a {kind} block needs two labels (type and name)"))
+                continue
+            config.resources.append(Decl(block, path))
+        elif kind == "variable" and len(labels) == 1:
+            config.variables[labels[0]] = Decl(block, path)
+        elif kind == "locals":
+            for attr in block.body.attributes.values():
+                config.locals[attr.name] = (attr, path)
+        elif kind == "output" and len(labels) == 1:
+            config.outputs[labels[0]] = Decl(block, path)
+        elif kind == "module" and len(labels) == 1:
+            config.modules[labels[0]] = Decl(block, path)
+        elif kind == "provider" and len(labels) == 1:
+            config.providers.append(Decl(block, path))
+
+
+# --- Terraform's JSON configuration syntax -------------------------------------------
+
+
+def parse_json_config(text: str) -> ast.Body:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", 0)
+        raise HclSyntaxError(f"invalid JSON: {getattr(exc, 'msg', exc)}", line) from None
+    if not isinstance(data, dict):
+        raise HclSyntaxError("a .tf.json file must hold a JSON object")
+    blocks: list[ast.Block] = []
+    label_counts = {"resource": 2, "data": 2, "variable": 1, "output": 1, "module": 1, "provider": 1,
+                    "locals": 0, "terraform": 0}
+    for kind, value in data.items():
+        if kind not in label_counts:
+            continue
+        for labels, content in _json_labelled(value, label_counts[kind]):
+            for item in content if isinstance(content, list) else [content]:
+                if isinstance(item, dict):
+                    blocks.append(ast.Block(kind, labels, _json_body(item), 0, 0))
+    return ast.Body({}, tuple(blocks))
+
+
+def _json_labelled(value: Any, depth: int, labels: tuple = ()) -> list[tuple[tuple, Any]]:
+    if depth == 0:
+        return [(labels, value)]
+    out = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                out.extend(_json_labelled(inner, depth - 1, labels + (key,)))
+    return out
+
+
+def _json_body(obj: dict) -> ast.Body:
+    attributes = {k: ast.Attribute(k, _json_expr(v), 0) for k, v in obj.items() if k != "//"}
+    return ast.Body(attributes, ())
+
+
+def _json_expr(value: Any) -> ast.Node:
+    if isinstance(value, str):
+        return parse_template(value) if ("${" in value or "%{" in value) else ast.Lit(value)
+    if isinstance(value, list):
+        return ast.TupleExpr(tuple(_json_expr(v) for v in value))
+    if isinstance(value, dict):
+        return ast.ObjectExpr(tuple((ast.Lit(k), _json_expr(v)) for k, v in value.items() if k != "//"))
+    return ast.Lit(value)

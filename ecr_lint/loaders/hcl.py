@@ -1,0 +1,757 @@
+"""HCL stack loader: a root module directory -> evaluated resources and their graph."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ecr_lint.evaluate import (
+    EvalError, Evaluator, ObjectValue, Scope, contains_unknown, deep_plain, plain, symbolic,
+    to_number, to_string,
+)
+from ecr_lint.functions import FUNCTIONS
+from ecr_lint.graph import ResourceGraph
+from ecr_lint.loaders import syntax as ast
+from ecr_lint.loaders.config import Decl, ModuleConfig, load_module, read_text
+from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl
+from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
+from ecr_lint.stack import Stack, Unresolved, taggable_types
+
+MAX_INSTANCES = 10_000
+MAX_MODULE_DEPTH = 32
+META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
+
+
+@dataclass
+class ProviderInfo:
+    address: str
+    default_tags: Any = None  # evaluated dict, Unknown, or None
+
+
+@dataclass
+class Instance:
+    """One instance of a resource or data block (count/for_each expanded)."""
+
+    decl: Decl
+    module: "ModuleInstance"
+    address: str
+    names: dict  # each / count for its scope
+    expansion_note: str = ""
+    value: ObjectValue | None = None
+    evaluating: bool = False
+    attribute_lines: dict = field(default_factory=dict)
+
+
+class StackLoader:
+    """Loads one root module and everything it calls; one per stack."""
+
+    def __init__(self, root_dir: str, variables: dict[str, Any], allowed_roots: list[str],
+                 parse_file: Callable[[str], ast.Body] | None = None,
+                 module_cache: dict[str, ModuleConfig] | None = None):
+        self.root_dir = os.path.abspath(root_dir)
+        self.allowed_roots = [os.path.realpath(r) for r in allowed_roots]
+        self.evaluator = Evaluator(FUNCTIONS)
+        self.graph = ResourceGraph()
+        self.errors: list[InputError] = []
+        self.unresolved: list[Unresolved] = []
+        self.parse_file = parse_file
+        self.module_cache = module_cache if module_cache is not None else {}
+        self.current: list[tuple[str, str]] = []  # (graph node, attribute path) being evaluated
+        self.root_variables = variables
+
+    # -- module configurations are parsed once per directory
+    def config(self, directory: str) -> ModuleConfig:
+        directory = os.path.abspath(directory)
+        if directory not in self.module_cache:
+            self.module_cache[directory] = load_module(directory, self.parse_file)
+        config = self.module_cache[directory]
+        return config
+
+    def load(self) -> Stack:
+        root_config = self.config(self.root_dir)
+        self.errors.extend(root_config.errors)
+        root = ModuleInstance(self, root_config, "", ".", None, {}, 0)
+        root.set_inputs_from_root(self.root_variables)
+        root.realise()
+        resources = [inst.module.to_resource(inst) for inst in root.all_instances()]
+        for res in resources:
+            self.graph.add_node(res.address, "resource" if res.mode == "managed" else "data", resource=res)
+        module_variables = {m.prefix: m.variable_values() for m in root.all_modules()}
+        return Stack(self.root_dir, resources, self.graph, self.errors, self.unresolved, module_variables[""],
+                     module_variables=module_variables)
+
+    # -- graph edges are recorded while evaluating
+    def note(self, target: str, path: tuple = ()) -> None:
+        if self.current:
+            source, attribute = self.current[-1]
+            if source != target:
+                self.graph.add_edge(source, target, attribute, ".".join(str(p) for p in path))
+
+    def evaluating(self, node: str, attribute: str = "") -> "_Frame":
+        return _Frame(self, node, attribute)
+
+    def safe_path(self, path: str, base: str) -> Any:
+        full = os.path.realpath(os.path.join(base, path))
+        if not any(full == r or full.startswith(r + os.sep) for r in self.allowed_roots):
+            return Unknown(f"file {path!r} is outside the linted tree; ecr-lint does not read it")
+        return full
+
+
+class _Frame:
+    def __init__(self, loader: StackLoader, node: str, attribute: str):
+        self.loader, self.entry = loader, (node, attribute)
+
+    def __enter__(self) -> None:
+        self.loader.current.append(self.entry)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.loader.current.pop()
+
+
+class ModuleInstance:
+    """The evaluation context of one module instance (the root or a module call)."""
+
+    def __init__(self, loader: StackLoader, config: ModuleConfig, prefix: str, rel_dir: str,
+                 parent: "ModuleInstance | None", providers: dict[str, ProviderInfo], depth: int):
+        self.loader = loader
+        self.config = config
+        self.prefix = prefix            # "" or 'module.a' or 'module.a["k"].module.b'
+        self.rel_dir = rel_dir          # path.module, relative to the root module
+        self.parent = parent
+        self.depth = depth
+        self.evaluator = loader.evaluator
+        self.inputs: dict[str, Any] = {}
+        self.var_cache: dict[str, Any] = {}
+        self.local_cache: dict[str, Any] = {}
+        self.local_busy: set[str] = set()
+        self.output_cache: dict[str, Any] = {}
+        self.providers = dict(providers)
+        self.instances: dict[tuple[str, str, str], list[Instance] | dict[str, Instance] | Instance] = {}
+        self.children: dict[str, Any] = {}  # module call name -> ModuleInstance | list | dict | Unresolved
+        self.scope = Scope(self)
+
+    def addr(self, local: str) -> str:
+        return f"{self.prefix}.{local}" if self.prefix else local
+
+    # --- variables ---------------------------------------------------------------
+    def set_inputs_from_root(self, values: dict[str, Any]) -> None:
+        self.inputs = dict(values)
+
+    def variable(self, name: str) -> Any:
+        if name in self.var_cache:
+            return self.var_cache[name]
+        decl = self.config.variables.get(name)
+        if decl is None:
+            raise EvalError(f'reference to undeclared input variable "{name}"')
+        if name in self.inputs:
+            value = self.inputs[name]
+        elif "default" in decl.block.body.attributes:
+            with self.loader.evaluating(self.addr(f"var.{name}")):
+                value = self.eval_attr(decl.block.body.attributes["default"].expr, self.scope, f"var.{name}")
+        else:
+            value = Unknown(f"var.{name} has no default and no value was given", (), "${var.%s}" % name)
+        value = _convert_variable(value, decl.block)
+        self.var_cache[name] = value
+        return value
+
+    def variable_values(self) -> dict[str, Any]:
+        return {name: self.variable(name) for name in self.config.variables}
+
+    # --- locals and outputs ---------------------------------------------------------
+    def local(self, name: str) -> Any:
+        if name in self.local_cache:
+            return self.local_cache[name]
+        if name not in self.config.locals:
+            raise EvalError(f'reference to undeclared local value "{name}"')
+        if name in self.local_busy:
+            return Unknown(f"local.{name} refers to itself (a cycle)")
+        self.local_busy.add(name)
+        try:
+            with self.loader.evaluating(self.addr(f"local.{name}")):
+                value = self.eval_attr(self.config.locals[name][0].expr, self.scope, f"local.{name}")
+        finally:
+            self.local_busy.discard(name)
+        self.local_cache[name] = value
+        return value
+
+    def output(self, name: str) -> Any:
+        if name in self.output_cache:
+            return self.output_cache[name]
+        decl = self.config.outputs.get(name)
+        if decl is None:
+            raise EvalError(f'module has no output named "{name}"')
+        self.output_cache[name] = Unknown(f"output {name} refers to itself (a cycle)")
+        attr = decl.block.body.attributes.get("value")
+        with self.loader.evaluating(self.addr(f"output.{name}")):
+            value = self.eval_attr(attr.expr, self.scope, f"output.{name}") if attr else None
+        self.output_cache[name] = value
+        return value
+
+    def eval_attr(self, expr: ast.Node, scope: Scope, where: str) -> Any:
+        """Evaluate; an error Terraform would report becomes an Unknown carrying it."""
+        try:
+            return self.evaluator.eval(expr, scope)
+        except EvalError as exc:
+            return Unknown(f"{where}: {exc}")
+        except RecursionError:
+            return Unknown(f"{where}: expression nested too deeply to evaluate")
+
+    # --- name resolution (called by the evaluator) ------------------------------------
+    def resolve(self, root: str, steps: list, scope: Scope) -> tuple[Any, int]:
+        def name_at(i: int) -> str:
+            if i >= len(steps) or steps[i][0] != "attr":
+                raise EvalError(f'"{root}" must be followed by an attribute name')
+            return steps[i][1]
+
+        if root == "var":
+            name = name_at(0)
+            self.loader.note(self.addr(f"var.{name}"))
+            return self.variable(name), 1
+        if root == "local":
+            name = name_at(0)
+            self.loader.note(self.addr(f"local.{name}"))
+            return self.local(name), 1
+        if root == "path":
+            which = name_at(0)
+            return {"module": self.rel_dir, "root": ".", "cwd": "."}.get(which, "."), 1
+        if root == "terraform":
+            return "default" if name_at(0) == "workspace" else Unknown(f"terraform.{name_at(0)}"), 1
+        if root in ("each", "count", "self"):
+            raise EvalError(f'"{root}" is not available here')
+        if root == "module":
+            return self.module_reference(name_at(0), steps[1:])
+        if root == "data":
+            return self.resource_reference("data", name_at(0), name_at(1), steps[2:], 2)
+        return self.resource_reference("managed", root, name_at(0), steps[1:], 1)
+
+    def module_reference(self, name: str, rest: list) -> tuple[Any, int]:
+        call = self.config.modules.get(name)
+        if call is None:
+            raise EvalError(f'reference to undeclared module "{name}"')
+        child = self.children.get(name)
+        if child is None:
+            child = self.realise_module(name)
+        self.loader.note(self.addr(f"module.{name}"))
+        if isinstance(child, Unresolved):
+            return Unknown(child.reason, (), "${%s}" % self.addr(f"module.{name}")), len(rest) + 1
+        if isinstance(child, (list, dict)):
+            if rest and rest[0][0] == "index":
+                key = rest[0][1]
+                try:
+                    inst = child[int(to_number(key))] if isinstance(child, list) else child[to_string(key)]
+                except (KeyError, IndexError, EvalError):
+                    raise EvalError(f"module.{name} has no instance {key!r}") from None
+                if len(rest) > 1 and rest[1][0] == "attr":
+                    return inst.output_ref(rest[1][1]), 3
+                return inst.outputs_object(), 2
+            items = child if isinstance(child, list) else child.values()
+            objs = [m.outputs_object() for m in items]
+            return (objs if isinstance(child, list) else dict(zip(child.keys(), objs))), 1
+        if rest and rest[0][0] == "attr":
+            return child.output_ref(rest[0][1]), 2
+        return child.outputs_object(), 1
+
+    def output_ref(self, name: str) -> Any:
+        self.loader.note(self.addr(f"output.{name}"))
+        return self.output(name)
+
+    def outputs_object(self) -> dict:
+        return {name: self.output_ref(name) for name in self.config.outputs}
+
+    def resource_reference(self, mode: str, type_: str, name: str, rest: list, used: int) -> tuple[Any, int]:
+        key = (mode, type_, name)
+        if key not in self.instances:
+            decl = next((d for d in self.config.resources if (d.block.type == "data") == (mode == "data")
+                         and d.block.labels == (type_, name)), None)
+            if decl is None:
+                what = f"data.{type_}.{name}" if mode == "data" else f"{type_}.{name}"
+                raise EvalError(f"reference to undeclared resource {what}")
+            self.expand(decl)
+        expanded = self.instances[key]
+        if isinstance(expanded, (list, dict)) and rest and rest[0][0] == "index":
+            # Pick the one instance, so that the edge goes to it and not to all of them.
+            wanted = rest[0][1]
+            try:
+                inst = expanded[int(to_number(wanted))] if isinstance(expanded, list) else expanded[to_string(wanted)]
+            except (KeyError, IndexError, EvalError, TypeError):
+                raise EvalError(f"{type_}.{name} has no instance {wanted!r}") from None
+            return self.instance_ref(inst, rest[1:]), used + 1
+        if isinstance(expanded, list):
+            return [self.instance_ref(i, rest) for i in expanded], used
+        if isinstance(expanded, dict):
+            return {k: self.instance_ref(i, rest) for k, i in expanded.items()}, used
+        return self.instance_ref(expanded, rest), used
+
+    def instance_ref(self, inst: Instance, rest: list = ()) -> Ref:
+        self.loader.note(inst.address, tuple(k for kind, k in rest if kind == "attr")[:1])
+        return Ref(inst.address, (), self.instance_value(inst))
+
+    # --- resources -----------------------------------------------------------------
+    def expand(self, decl: Decl) -> None:
+        block = decl.block
+        mode = "data" if block.type == "data" else "managed"
+        type_, name = block.labels
+        key = (mode, type_, name)
+        base = self.addr(f"data.{type_}.{name}" if mode == "data" else f"{type_}.{name}")
+        self.instances[key] = Instance(decl, self, base, {})  # placeholder while expanding
+        attrs = block.body.attributes
+        note = ""
+        if "count" in attrs:
+            with self.loader.evaluating(base, "count"):
+                count = plain(self.eval_attr(attrs["count"].expr, self.scope, f"{base}.count"))
+            if isinstance(count, Unknown):
+                note = f"count is unknown: {count.reason}"
+            else:
+                n = int(to_number(count)) if not isinstance(count, (list, dict)) else 0
+                if n > MAX_INSTANCES:
+                    self.loader.errors.append(InputError(decl.file, block.line, f"{base}: count = {n} exceeds the limit of {MAX_INSTANCES}"))
+                    n = 0
+                self.instances[key] = [Instance(decl, self, f"{base}[{i}]", {"count": {"index": i}}) for i in range(max(n, 0))]
+                return
+        elif "for_each" in attrs:
+            with self.loader.evaluating(base, "for_each"):
+                each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"{base}.for_each"))
+            if isinstance(each, Unknown) or contains_unknown(each if isinstance(each, list) else list(each.keys()) if isinstance(each, dict) else []):
+                note = f"for_each is unknown: {(each if isinstance(each, Unknown) else contains_unknown(each)).reason}"
+            elif isinstance(each, (dict, list)):
+                items = each.items() if isinstance(each, dict) else [(to_string(v), v) for v in each]
+                items = list(items)
+                if len(items) > MAX_INSTANCES:
+                    self.loader.errors.append(InputError(decl.file, block.line, f"{base}: for_each over {len(items)} elements exceeds the limit of {MAX_INSTANCES}"))
+                    items = []
+                self.instances[key] = {k: Instance(decl, self, f"{base}[{json.dumps(k)}]", {"each": {"key": k, "value": v}})
+                                       for k, v in items}
+                return
+            else:
+                note = "for_each must be a map or a set of strings"
+        unknown_each = Unknown(f"{base}: {note}") if note else None
+        names = {"each": {"key": unknown_each, "value": unknown_each}, "count": {"index": unknown_each}} if note else {}
+        self.instances[key] = Instance(decl, self, base, names, note)
+
+    def instance_value(self, inst: Instance) -> Any:
+        if inst.value is not None:
+            return inst.value
+        if inst.evaluating:
+            return Unknown(f"{inst.address} refers to itself through its own attributes (a cycle)")
+        inst.evaluating = True
+        try:
+            block = inst.decl.block
+            scope = self.scope.child(**inst.names) if inst.names else self.scope
+            mode = "data" if block.type == "data" else "managed"
+            data = self.eval_body(block.body, scope, inst.address, "", inst.attribute_lines, top=True)
+            type_ = block.labels[0]
+            derive_known_attributes(type_, mode, data)
+            if mode == "managed" and type_ in taggable_types():
+                data["tags_all"] = self.tags_all(data.get("tags"), self.provider_of(block))
+            inst.value = ObjectValue(data, inst.address, after_apply=(mode == "managed"))
+        finally:
+            inst.evaluating = False
+        return inst.value
+
+    def eval_body(self, body: ast.Body, scope: Scope, node: str, prefix: str,
+                  lines: dict | None = None, top: bool = False) -> dict:
+        out: dict[str, Any] = {}
+        for attr in body.attributes.values():
+            if top and attr.name in META_ARGUMENTS:
+                continue
+            path = f"{prefix}{attr.name}"
+            with self.loader.evaluating(node, path):
+                out[attr.name] = self.eval_attr(attr.expr, scope, f"{node}.{path}")
+            if lines is not None:
+                lines[attr.name] = attr.line
+        for block in body.blocks:
+            if top and block.type in ("lifecycle", "provisioner", "connection"):
+                continue
+            if lines is not None:
+                lines.setdefault(block.type if block.type != "dynamic" else block.labels[0], block.line)
+            if block.type == "dynamic" and block.labels:
+                out.setdefault(block.labels[0], [])
+                out[block.labels[0]] = self.dynamic(block, scope, node, prefix, out[block.labels[0]])
+                continue
+            out.setdefault(block.type, [])
+            if isinstance(out[block.type], list):
+                out[block.type].append(self.eval_body(block.body, scope, node, f"{prefix}{block.type}."))
+        return out
+
+    def dynamic(self, block: ast.Block, scope: Scope, node: str, prefix: str, existing: Any) -> Any:
+        label = block.labels[0]
+        attrs = block.body.attributes
+        iterator = label
+        if "iterator" in attrs and isinstance(attrs["iterator"].expr, ast.Name):
+            iterator = attrs["iterator"].expr.name
+        with self.loader.evaluating(node, f"{prefix}{label}"):
+            coll = plain(self.eval_attr(attrs["for_each"].expr, scope, f"{node}.dynamic.{label}")) if "for_each" in attrs else []
+        if isinstance(coll, Unknown):
+            return Unknown(f"dynamic \"{label}\" for_each is unknown: {coll.reason}", coll.refs)
+        content = next((b for b in block.body.blocks if b.type == "content"), None)
+        if content is None or not isinstance(existing, list):
+            return existing
+        items = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll)) if isinstance(coll, list) else []
+        for k, v in items:
+            inner = scope.child(**{iterator: {"key": k, "value": v}})
+            existing.append(self.eval_body(content.body, inner, node, f"{prefix}{label}."))
+        return existing
+
+    def provider_of(self, block: ast.Block) -> ProviderInfo:
+        local_name = block.labels[0].split("_")[0]
+        attr = block.body.attributes.get("provider")
+        if attr is not None:
+            local_name = _traversal_text(attr.expr) or local_name
+        return self.providers.get(local_name) or ProviderInfo(self.addr(f"provider.{local_name}"))
+
+    def tags_all(self, tags: Any, provider: ProviderInfo) -> Any:
+        tags_value = plain(tags)
+        defaults = plain(provider.default_tags)
+        for value in (tags_value, defaults):
+            if isinstance(value, Unknown):
+                return value
+        merged: dict[str, Any] = {}
+        if isinstance(defaults, dict):
+            merged.update(defaults)
+        if isinstance(tags_value, dict):
+            merged.update(tags_value)
+        return merged
+
+    # --- module calls ---------------------------------------------------------------
+    def realise(self) -> None:
+        """Evaluate everything in this instance so that the graph is complete."""
+        if self.parent is None:
+            self.providers = self.root_providers()
+        for name in self.config.variables:
+            self.loader.graph.add_node(self.addr(f"var.{name}"), "var")
+            self.variable(name)
+        for name in self.config.locals:
+            self.loader.graph.add_node(self.addr(f"local.{name}"), "local")
+            self.local(name)
+        for decl in self.config.resources:
+            mode = "data" if decl.block.type == "data" else "managed"
+            key = (mode,) + decl.block.labels
+            if key not in self.instances:
+                self.expand(decl)
+            for inst in self._instances_of(key):
+                self.instance_value(inst)
+        for name in self.config.modules:
+            if name not in self.children:
+                self.realise_module(name)
+        for name in self.config.outputs:
+            self.loader.graph.add_node(self.addr(f"output.{name}"), "output")
+            self.output(name)
+
+    def root_providers(self) -> dict[str, ProviderInfo]:
+        providers: dict[str, ProviderInfo] = {}
+        for decl in self.config.providers:
+            body = decl.block.body
+            local_name = decl.block.labels[0]
+            alias_attr = body.attributes.get("alias")
+            alias = plain(self.eval_attr(alias_attr.expr, self.scope, "provider.alias")) if alias_attr else None
+            key = f"{local_name}.{alias}" if isinstance(alias, str) else local_name
+            address = self.addr(f"provider.{key}")
+            self.loader.graph.add_node(address, "provider")
+            default_tags = None
+            for block in body.blocks:
+                if block.type == "default_tags":
+                    tags_attr = block.body.attributes.get("tags")
+                    if tags_attr is not None:
+                        with self.loader.evaluating(address, "default_tags.tags"):
+                            default_tags = self.eval_attr(tags_attr.expr, self.scope, f"{address}.default_tags")
+            providers[key] = ProviderInfo(address, default_tags)
+        return providers
+
+    def realise_module(self, name: str) -> Any:
+        decl = self.config.modules[name]
+        attrs = decl.block.body.attributes
+        call_address = self.addr(f"module.{name}")
+        self.loader.graph.add_node(call_address, "module")
+        source = plain(self.eval_attr(attrs["source"].expr, self.scope, f"module.{name}.source")) if "source" in attrs else None
+        if not isinstance(source, str) or not source.startswith(("./", "../")):
+            reason = (f"module.{name} has source {source!r}, which ecr-lint does not fetch; "
+                      "its resources are not checked here (lint the plan JSON to see them)")
+            child: Any = Unresolved(call_address, reason, decl.file, decl.block.line)
+            self.loader.unresolved.append(child)
+            self.children[name] = child
+            return child
+        directory = os.path.normpath(os.path.join(os.path.dirname(decl.file), source))
+        if self.depth >= MAX_MODULE_DEPTH or not os.path.isdir(directory):
+            reason = (f"module.{name}: source {source!r} is not a directory" if not os.path.isdir(directory)
+                      else f"module.{name}: modules nested deeper than {MAX_MODULE_DEPTH} (a module calling itself?)")
+            child = Unresolved(call_address, reason, decl.file, decl.block.line)
+            self.loader.errors.append(InputError(decl.file, decl.block.line, reason))
+            self.children[name] = child
+            return child
+        config = self.loader.config(directory)
+        for err in config.errors:
+            if err not in self.loader.errors:
+                self.loader.errors.append(err)
+        rel_dir = os.path.relpath(directory, self.loader.root_dir)
+        providers = self.child_providers(attrs.get("providers"))
+        self.children[name] = Unresolved(call_address, f"module.{name} refers to itself (a cycle)", decl.file, decl.block.line)
+
+        def make(prefix: str, names: dict) -> ModuleInstance:
+            child_instance = ModuleInstance(self.loader, config, prefix, rel_dir, self, providers, self.depth + 1)
+            scope = self.scope.child(**names) if names else self.scope
+            inputs = {}
+            for arg, attr in attrs.items():
+                if arg in ("source", "version", "providers", "count", "for_each", "depends_on"):
+                    continue
+                with self.loader.evaluating(f"{prefix}.var.{arg}"):
+                    inputs[arg] = self.eval_attr(attr.expr, scope, f"module.{name}.{arg}")
+            child_instance.inputs = inputs
+            return child_instance
+
+        result: Any
+        if "for_each" in attrs:
+            each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"module.{name}.for_each"))
+            if isinstance(each, (dict, list)) and not contains_unknown(list(each) if isinstance(each, dict) else each):
+                items = list(each.items()) if isinstance(each, dict) else [(to_string(v), v) for v in each]
+                result = {k: make(f"{call_address}[{json.dumps(k)}]", {"each": {"key": k, "value": v}}) for k, v in items[:MAX_INSTANCES]}
+            else:
+                reason = f"module.{name}: for_each is unknown" + (f": {each.reason}" if isinstance(each, Unknown) else "")
+                result = Unresolved(call_address, reason, decl.file, decl.block.line)
+                self.loader.unresolved.append(result)
+        elif "count" in attrs:
+            count = plain(self.eval_attr(attrs["count"].expr, self.scope, f"module.{name}.count"))
+            if isinstance(count, Unknown):
+                result = Unresolved(call_address, f"module.{name}: count is unknown: {count.reason}", decl.file, decl.block.line)
+                self.loader.unresolved.append(result)
+            else:
+                result = [make(f"{call_address}[{i}]", {"count": {"index": i}}) for i in range(min(int(to_number(count)), MAX_INSTANCES))]
+        else:
+            result = make(call_address, {})
+        self.children[name] = result
+        for child_instance in (result.values() if isinstance(result, dict) else result if isinstance(result, list)
+                               else [] if isinstance(result, Unresolved) else [result]):
+            child_instance.realise()
+        return result
+
+    def child_providers(self, attr: ast.Attribute | None) -> dict[str, ProviderInfo]:
+        providers = dict(self.providers)
+        if attr is not None and isinstance(attr.expr, ast.ObjectExpr):
+            for key_node, value_node in attr.expr.items:
+                key = _traversal_text(key_node) or (key_node.value if isinstance(key_node, ast.Lit) else None)
+                value = _traversal_text(value_node)
+                if key and value and value in self.providers:
+                    providers[key] = self.providers[value]
+        return providers
+
+    # --- results -------------------------------------------------------------------
+    def _instances_of(self, key: tuple) -> list[Instance]:
+        expanded = self.instances.get(key)
+        if isinstance(expanded, list):
+            return expanded
+        if isinstance(expanded, dict):
+            return list(expanded.values())
+        return [expanded] if expanded is not None else []
+
+    def all_instances(self) -> list[Instance]:
+        out: list[Instance] = []
+        for decl in self.config.resources:
+            mode = "data" if decl.block.type == "data" else "managed"
+            out.extend(self._instances_of((mode,) + decl.block.labels))
+        for child in self.children.values():
+            items = child.values() if isinstance(child, dict) else child if isinstance(child, list) else [child]
+            for item in items:
+                if isinstance(item, ModuleInstance):
+                    out.extend(item.all_instances())
+        return out
+
+    def all_modules(self) -> list["ModuleInstance"]:
+        out = [self]
+        for child in self.children.values():
+            items = child.values() if isinstance(child, dict) else child if isinstance(child, list) else [child]
+            for item in items:
+                if isinstance(item, ModuleInstance):
+                    out.extend(item.all_modules())
+        return out
+
+    def to_resource(self, inst: Instance) -> Resource:
+        block = inst.decl.block
+        attributes = dict(self.instance_value(inst))
+        if inst.expansion_note:
+            attributes["__expansion__"] = Unknown(f"{inst.address}: {inst.expansion_note}")
+        return Resource(
+            address=inst.address, type=block.labels[0], name=block.labels[1],
+            mode="data" if block.type == "data" else "managed", module=self.prefix,
+            attributes=attributes, span=SourceSpan(inst.decl.file, block.line, block.end_line),
+            attribute_lines=inst.attribute_lines, provider=self.provider_of(block).address,
+            stack=self.loader.root_dir,
+        )
+
+    def safe_path(self, path: str) -> Any:
+        return self.loader.safe_path(path, self.loader.root_dir)
+
+
+def _traversal_text(node: ast.Node) -> str | None:
+    parts = []
+    while isinstance(node, ast.GetAttr):
+        parts.append(node.name)
+        node = node.obj
+    if isinstance(node, ast.Name):
+        return ".".join([node.name] + list(reversed(parts)))
+    if isinstance(node, ast.Lit) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Template) and len(node.parts) == 1 and isinstance(node.parts[0], ast.Node):
+        return _traversal_text(node.parts[0])
+    return None
+
+
+def _convert_variable(value: Any, block: ast.Block) -> Any:
+    """Apply the simple primitive type conversions Terraform does for input variables."""
+    type_attr = block.body.attributes.get("type")
+    if type_attr is None or not isinstance(type_attr.expr, ast.Name):
+        return value
+    inner = plain(value)
+    if isinstance(inner, Unknown) or inner is None:
+        return value
+    try:
+        if type_attr.expr.name == "number" and isinstance(inner, str):
+            return to_number(inner)
+        if type_attr.expr.name == "bool" and isinstance(inner, str) and inner in ("true", "false"):
+            return inner == "true"
+        if type_attr.expr.name == "string" and isinstance(inner, (int, float, bool)):
+            return to_string(inner)
+    except EvalError:
+        return Unknown(f"variable value {inner!r} does not match its type {type_attr.expr.name}")
+    return value
+
+
+def derive_known_attributes(type_: str, mode: str, data: dict) -> None:
+    """Attributes the provider computes from configuration alone, known at plan time."""
+    if mode == "managed" and type_ in ("aws_ecr_repository", "aws_ssm_parameter") and "name" in data:
+        data.setdefault("id", data["name"])
+    if mode == "data" and type_ == "aws_iam_policy_document":
+        data["json"] = policy_document_json(data)
+        data["minified_json"] = data["json"]
+
+
+def policy_document_json(data: dict) -> Any:
+    """Render data.aws_iam_policy_document the way the provider does, from its arguments."""
+    statements: list = []
+    for key in ("source_policy_documents", "source_json"):
+        sources = plain(data.get(key))
+        for src in sources if isinstance(sources, list) else [sources] if sources else []:
+            src = plain(src)
+            if isinstance(src, Unknown):
+                src = src.partial if isinstance(src.partial, str) else None
+            if isinstance(src, str):
+                try:
+                    doc = json.loads(src)
+                except ValueError:
+                    continue
+                found = doc.get("Statement", []) if isinstance(doc, dict) else []
+                statements.extend(found if isinstance(found, list) else [found])
+    for stmt in data.get("statement", []) if isinstance(data.get("statement"), list) else []:
+        statements.append(_statement(stmt))
+    doc = {"Version": plain(data.get("version")) or "2012-10-17", "Statement": statements}
+    unknown = contains_unknown(doc)
+    if unknown is not None:
+        return Unknown(unknown.reason, unknown.refs, json.dumps(symbolic(doc), sort_keys=True))
+    return json.dumps(deep_plain(doc), sort_keys=True)
+
+
+def _statement(stmt: dict) -> dict:
+    out: dict[str, Any] = {"Effect": plain(stmt.get("effect")) or "Allow"}
+    for src, dst in (("sid", "Sid"), ("actions", "Action"), ("not_actions", "NotAction"),
+                     ("resources", "Resource"), ("not_resources", "NotResource")):
+        if stmt.get(src) is not None:
+            out[dst] = stmt[src]
+    for src, dst in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+        blocks = stmt.get(src)
+        if isinstance(blocks, list) and blocks:
+            principal: dict[str, Any] = {}
+            for block in blocks:
+                kind = plain(block.get("type"))
+                ids = block.get("identifiers")
+                key = kind if isinstance(kind, str) else "AWS"
+                principal.setdefault(key, [])
+                principal[key].extend(plain(ids) if isinstance(plain(ids), list) else [ids])
+            out[dst] = "*" if principal == {"*": ["*"]} else principal
+    conditions = stmt.get("condition")
+    if isinstance(conditions, list) and conditions:
+        cond: dict[str, Any] = {}
+        for block in conditions:
+            test, variable = plain(block.get("test")), plain(block.get("variable"))
+            if isinstance(test, str) and isinstance(variable, str):
+                cond.setdefault(test, {})[variable] = block.get("values")
+        out["Condition"] = cond
+    return out
+
+
+# --- tfvars ---------------------------------------------------------------------------
+
+
+def read_tfvars(path: str) -> dict[str, Any]:
+    """Read a .tfvars (HCL) or .tfvars.json file: constant values only."""
+    text = read_text(path)
+    if path.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise HclSyntaxError(f"invalid JSON: {exc}", getattr(exc, "lineno", 0)) from None
+        if not isinstance(data, dict):
+            raise HclSyntaxError("a .tfvars.json file must hold a JSON object")
+        return data
+    body = parse_hcl(text) if text.strip() else ast.Body({}, ())
+    if body.blocks:
+        raise HclSyntaxError("a .tfvars file holds only assignments, not blocks", body.blocks[0].line)
+    evaluator = Evaluator(FUNCTIONS)
+    out = {}
+    for name, attr in body.attributes.items():
+        try:
+            out[name] = evaluator.eval(attr.expr, Scope(_ConstantContext(path)))
+        except EvalError as exc:
+            raise HclSyntaxError(f"{name}: {exc}", attr.line) from None
+    return out
+
+
+class _ConstantContext:
+    def __init__(self, path: str):
+        self.path = path
+        self.evaluator = Evaluator(FUNCTIONS)
+
+    def resolve(self, root: str, steps: list, scope: Scope) -> tuple[Any, int]:
+        raise EvalError(f"a .tfvars file cannot refer to {root!r}: variable values must be constants")
+
+    def safe_path(self, path: str) -> Any:
+        return Unknown("file() is not allowed in a .tfvars file")
+
+
+def root_variables(directory: str, var_files: list[str], var_args: dict[str, str]) -> tuple[dict[str, Any], list[InputError]]:
+    """Variable values by Terraform's precedence: tfvars < auto.tfvars < -var-file < -var."""
+    values: dict[str, Any] = {}
+    errors: list[InputError] = []
+    names = sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+    files = [f for f in ("terraform.tfvars", "terraform.tfvars.json") if f in names]
+    files += [n for n in names if n.endswith(".auto.tfvars") or n.endswith(".auto.tfvars.json")]
+    paths = [os.path.join(directory, f) for f in files] + list(var_files)
+    for path in paths:
+        try:
+            values.update(read_tfvars(path))
+        except HclSyntaxError as exc:
+            errors.append(InputError(path, exc.line, exc.message))
+        except (OSError, ValueError) as exc:
+            errors.append(InputError(path, 0, f"cannot read variables file: {exc}"))
+    for name, raw in var_args.items():
+        values[name] = _parse_var_arg(raw)
+    return values, errors
+
+
+def _parse_var_arg(raw: str) -> Any:
+    """-var values are HCL expressions when they look like one, else plain strings."""
+    stripped = raw.strip()
+    if stripped[:1] in ("[", "{", '"') or stripped in ("true", "false", "null") or _is_number(stripped):
+        try:
+            body = parse_hcl(f"v = {stripped}\n")
+            return Evaluator(FUNCTIONS).eval(body.attributes["v"].expr, Scope(_ConstantContext("-var")))
+        except (HclSyntaxError, EvalError):
+            pass
+    return raw
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False

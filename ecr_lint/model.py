@@ -1,0 +1,135 @@
+"""Plain values shared by loaders, rules, engine and reporters."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value that cannot be known statically, with the reason why.
+
+    `partial` is what is known of it: a string with `${...}` placeholders where the
+    unknown parts are (e.g. a template or a jsonencode of a partly known object).
+    """
+
+    reason: str
+    refs: tuple[str, ...] = ()
+    partial: Any = None
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.reason!r})"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to another object's attribute: a graph edge, and its value if known."""
+
+    address: str
+    path: tuple[Any, ...]
+    value: Any
+
+    @property
+    def text(self) -> str:
+        out = self.address
+        for step in self.path:
+            out += f"[{step}]" if isinstance(step, int) else f".{step}"
+        return out
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        return cls[text.upper()]
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+class Status(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class SourceSpan:
+    file: str
+    line: int
+    end_line: int = 0
+
+
+@dataclass
+class Resource:
+    """A resource or data source instance with its evaluated attributes."""
+
+    address: str          # full instance address: module.a.aws_ecr_repository.this["api"]
+    type: str
+    name: str
+    mode: str             # "managed" or "data"
+    module: str           # "" for the root module, else "module.a" / 'module.a["k"]'
+    attributes: dict[str, Any]
+    span: SourceSpan
+    attribute_lines: dict[str, int] = field(default_factory=dict)
+    provider: str = "aws"
+    stack: str = ""       # the root stack directory this resource belongs to
+
+    def line_of(self, attribute: str | None) -> int:
+        if attribute:
+            top = attribute.split(".")[0]
+            if top in self.attribute_lines:
+                return self.attribute_lines[top]
+        return self.span.line
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check concluded about one resource."""
+
+    status: Status
+    message: str
+    attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    rule_id: str
+    address: str
+    status: Status
+    message: str
+    severity: Severity
+    file: str
+    line: int
+    stack: str = ""
+
+
+@dataclass(frozen=True)
+class InputError:
+    """An input that could not be read; the run goes on without it."""
+
+    file: str
+    line: int
+    message: str
+    kind: str = "input"   # "input" or "internal"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Report:
+    results: list[Result]
+    errors: list[InputError]
+    stacks: list[str]
+    rules: list[Any] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Result]:
+        return [r for r in self.results if r.status is not Status.PASS]

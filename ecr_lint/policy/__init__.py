@@ -1,0 +1,1 @@
+"""Analysis of the JSON policy documents an ECR stack carries: IAM and lifecycle policies."""

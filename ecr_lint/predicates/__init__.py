@@ -1,0 +1,1 @@
+"""Python checks that rule files name as `module.function`, grouped by topic."""

@@ -1,0 +1,91 @@
+"""ECR004 and ECR005: what IAM and repository policies grant, and to whom."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ecr_lint.evaluate import plain
+from ecr_lint.model import Ref, Resource, Unknown, Verdict
+from ecr_lint.policy import iam
+from ecr_lint.predicates.common import address_type, blocks, decode_json, fail, passed, unknown
+
+# Where each resource type keeps its policy documents.
+POLICY_ATTRIBUTES = {
+    "aws_iam_policy": ("policy",),
+    "aws_iam_role_policy": ("policy",),
+    "aws_iam_user_policy": ("policy",),
+    "aws_iam_group_policy": ("policy",),
+    "aws_ecr_repository_policy": ("policy",),
+    "aws_ecr_registry_policy": ("policy",),
+    "aws_iam_policy_document": ("json",),
+}
+
+
+def policy_documents(resource: Resource) -> Iterator[tuple[str, Any]]:
+    """(attribute, value) for every policy document the resource holds itself."""
+    for attribute in POLICY_ATTRIBUTES.get(resource.type, ()):
+        if attribute in resource.attributes:
+            yield attribute, resource.attributes[attribute]
+    if resource.type == "aws_iam_role":
+        for i, block in enumerate(blocks(resource.attributes, "inline_policy")):
+            if "policy" in block:
+                yield f"inline_policy[{i}].policy", block["policy"]
+
+
+def _from_policy_document(value: Any) -> bool:
+    """A `.json` of a policy document data source: checked on the data source itself."""
+    return isinstance(value, Ref) and address_type(value.address) == ("data", "aws_iam_policy_document")
+
+
+def _documents(resource: Resource) -> Iterator[tuple[str, Any, Verdict | None]]:
+    for attribute, value in policy_documents(resource):
+        if _from_policy_document(value) and resource.mode == "managed":
+            continue
+        top = attribute.split("[")[0].split(".")[0]
+        if plain(value) is None:
+            continue
+        doc = decode_json(value)
+        if doc.error:
+            yield attribute, None, fail(f"{attribute} is {doc.error}", top)
+        elif doc.unknown:
+            yield attribute, None, unknown(f"{attribute} cannot be read: {doc.unknown}", top)
+        else:
+            yield attribute, doc.data, None
+
+
+def wildcard_actions(resource: Resource, ctx: Any) -> Iterator[Verdict]:
+    for attribute, data, problem in _documents(resource):
+        top = attribute.split("[")[0].split(".")[0]
+        if problem:
+            yield problem
+            continue
+        try:
+            problems = iam.wildcard_action_problems(data)
+            unknowns = iam.grant_unknowns(data)
+        except iam.PolicyShapeError as exc:
+            yield fail(f"{attribute} is not a valid IAM policy: {exc}", top)
+            continue
+        for message in problems:
+            yield fail(f"{attribute}: {message}", top)
+        for message in unknowns:
+            yield unknown(f"{attribute}: {message}", top)
+        if not problems and not unknowns:
+            yield passed(f"{attribute} grants no wildcard ECR actions", top)
+
+
+def repository_policy_principals(resource: Resource, ctx: Any) -> Iterator[Verdict]:
+    for attribute, data, problem in _documents(resource):
+        if problem:
+            yield problem
+            continue
+        try:
+            verdict = iam.principal_problems(data, frozenset(ctx.config.allowed_accounts))
+        except iam.PolicyShapeError as exc:
+            yield fail(f"{attribute} is not a valid IAM policy: {exc}", "policy")
+            continue
+        for message in verdict.failures:
+            yield fail(f"{attribute}: {message}", "policy")
+        for message in verdict.unknowns:
+            yield unknown(f"{attribute}: {message}", "policy")
+        if not verdict.failures and not verdict.unknowns:
+            yield passed("principals are this account, allowed accounts or AWS services", "policy")

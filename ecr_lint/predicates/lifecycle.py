@@ -1,0 +1,64 @@
+"""ECR006: every repository has a valid lifecycle policy that bounds what it keeps."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ecr_lint.evaluate import plain
+from ecr_lint.model import Ref, Resource, Unknown, Verdict
+from ecr_lint.policy.lifecycle import analyse_lifecycle_policy
+from ecr_lint.predicates.common import address_type, decode_json, fail, passed, unknown
+
+
+def policies_for(repository: Resource, stack: Any) -> tuple[list[Resource], list[str]]:
+    """Lifecycle policies pointing at the repository, by reference or by its literal name.
+
+    Returns (matches, reasons why some policies could not be matched).
+    """
+    name = plain(repository.attributes.get("name"))
+    matches: list[Resource] = []
+    undecided: list[str] = []
+    for policy in stack.of_type("aws_ecr_lifecycle_policy"):
+        target = policy.attributes.get("repository")
+        if isinstance(target, Ref) and address_type(target.address) == ("managed", "aws_ecr_repository"):
+            if target.address == repository.address:
+                matches.append(policy)
+            continue  # a reference to another repository resource
+        value = plain(target)
+        if isinstance(value, Unknown):
+            undecided.append(f"{policy.address}.repository is unknown: {value.reason}")
+        elif isinstance(name, str) and value == name:
+            matches.append(policy)
+    return matches, undecided
+
+
+def lifecycle_policy(resource: Resource, ctx: Any) -> Iterator[Verdict]:
+    policies, undecided = policies_for(resource, ctx.stack)
+    if not policies:
+        if undecided:
+            yield unknown(f"no lifecycle policy is known to apply: {undecided[0]}")
+        else:
+            yield fail("no aws_ecr_lifecycle_policy applies to this repository: images accumulate forever")
+        return
+    for policy in policies:
+        doc = decode_json(policy.attributes.get("policy"))
+        if doc.error:
+            yield fail(f"{policy.address}: policy is {doc.error}")
+            continue
+        if doc.unknown:
+            yield unknown(f"{policy.address}: policy cannot be read: {doc.unknown}")
+            continue
+        verdict = analyse_lifecycle_policy(doc.data)
+        for problem in verdict.problems:
+            yield fail(f"{policy.address}: {problem}")
+        if verdict.problems:
+            continue
+        if verdict.unknowns:
+            yield unknown(f"{policy.address}: {verdict.unknowns[0]}")
+            continue
+        if not verdict.expires_untagged:
+            yield fail(f"{policy.address}: no rule expires untagged images")
+        if not verdict.bounds_tagged:
+            yield fail(f"{policy.address}: no rule bounds tagged images")
+        if verdict.expires_untagged and verdict.bounds_tagged:
+            yield passed(f"{policy.address} expires untagged images and bounds tagged ones")

@@ -1,0 +1,38 @@
+"""ECR008: every repository's URL is exported to SSM for other stacks."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ecr_lint.evaluate import plain
+from ecr_lint.model import Ref, Resource, Unknown, Verdict
+from ecr_lint.predicates.common import fail, passed, unknown
+
+
+def exports_of(repository: Resource, stack: Any) -> list[Resource]:
+    """SSM parameters whose value is this repository's repository_url."""
+    out = []
+    for param in stack.of_type("aws_ssm_parameter"):
+        value = param.attributes.get("value", param.attributes.get("insecure_value"))
+        if isinstance(value, Ref) and value.address == repository.address and value.path[:1] == ("repository_url",):
+            out.append(param)
+    return out
+
+
+def ssm_export(resource: Resource, ctx: Any) -> Iterator[Verdict]:
+    name = plain(resource.attributes.get("name"))
+    if isinstance(name, Unknown):
+        yield unknown(f"the repository name is unknown: {name.reason}", "name")
+        return
+    expected = ctx.config.ssm_export_name.format(name=name)
+    exports = exports_of(resource, ctx.stack)
+    if not exports:
+        yield fail(f"repository_url is not written to an aws_ssm_parameter (expected {expected})")
+        return
+    names = [plain(p.attributes.get("name")) for p in exports]
+    if expected in names:
+        yield passed(f"exported to SSM {expected}")
+    elif any(isinstance(n, Unknown) for n in names):
+        yield unknown(f"the export's parameter name is unknown (expected {expected})")
+    else:
+        yield fail(f"repository_url is exported as {', '.join(map(str, names))}, expected {expected}")

@@ -1,0 +1,41 @@
+"""JSON output, a public contract: bump SCHEMA_VERSION when a field changes meaning."""
+
+from __future__ import annotations
+
+import json
+
+from ecr_lint import __version__
+from ecr_lint.model import Report, Result, Status
+
+SCHEMA_VERSION = "1.0"
+
+
+def _result(result: Result) -> dict:
+    return {
+        "rule_id": result.rule_id, "address": result.address, "status": result.status.value,
+        "severity": str(result.severity), "message": result.message,
+        "file": result.file, "line": result.line, "stack": result.stack,
+    }
+
+
+def as_dict(report: Report) -> dict:
+    findings = [r for r in report.results if r.status is not Status.PASS]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "ecr-lint", "version": __version__},
+        "findings": [_result(r) for r in findings],
+        "results": [_result(r) for r in report.results],
+        "errors": [{"file": e.file, "line": e.line, "message": e.message, "kind": e.kind} for e in report.errors],
+        "summary": {
+            "stacks": len(report.stacks),
+            "rules": len(report.rules),
+            "failed": sum(1 for r in findings if r.status is Status.FAIL),
+            "unknown": sum(1 for r in findings if r.status is Status.UNKNOWN),
+            "passed": sum(1 for r in report.results if r.status is Status.PASS),
+            "errors": len(report.errors),
+        },
+    }
+
+
+def render(report: Report, **_: object) -> str:
+    return json.dumps(as_dict(report), indent=2) + "\n"

@@ -1,0 +1,44 @@
+"""Human output: findings grouped by file, `file:line rule address message`, then the fix."""
+
+from __future__ import annotations
+
+import os
+from itertools import groupby
+
+from ecr_lint.model import Report, Status
+
+
+def _display(path: str) -> str:
+    rel = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if rel.startswith("..") else rel
+
+
+def render(report: Report, color: bool = False, **_: object) -> str:
+    rules = {r.id: r for r in report.rules}
+    lines: list[str] = []
+    findings = report.findings
+    for file, group in groupby(findings, key=lambda r: r.file):
+        lines.append(_style(_display(file), "1", color))
+        for result in group:
+            label = "unknown" if result.status is Status.UNKNOWN else str(result.severity)
+            code = {"error": "31", "warning": "33", "unknown": "35"}.get(label, "0")
+            lines.append(f"  {_display(result.file)}:{result.line}  {_style(label, code, color)}  "
+                         f"{result.rule_id}  {result.address}")
+            lines.append(f"      {result.message}")
+            rule = rules.get(result.rule_id)
+            if rule is not None and result.status is Status.FAIL:
+                lines.append(f"      fix: {rule.remediation.splitlines()[0]}")
+        lines.append("")
+    for error in report.errors:
+        lines.append(_style(f"{_display(error.file)}{':' + str(error.line) if error.line else ''}: "
+                            f"{'internal error' if error.kind == 'internal' else 'error'}: {error.message}", "31", color))
+    failed = sum(1 for r in findings if r.status is Status.FAIL)
+    unknown = sum(1 for r in findings if r.status is Status.UNKNOWN)
+    passed = sum(1 for r in report.results if r.status is Status.PASS)
+    lines.append(f"{len(report.stacks)} stack(s), {len(report.rules)} rule(s): {failed} failed, "
+                 f"{unknown} unknown, {passed} passed, {len(report.errors)} input error(s)")
+    return "\n".join(lines) + "\n"
+
+
+def _style(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text

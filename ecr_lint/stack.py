@@ -1,0 +1,44 @@
+"""A loaded stack: what both loaders (HCL and plan JSON) produce for the rules."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib import resources as _resources
+from typing import Any
+
+from ecr_lint.graph import ResourceGraph
+from ecr_lint.model import InputError, Resource
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """Something the loader could not see into (a remote module, an unknown for_each)."""
+
+    address: str
+    reason: str
+    file: str
+    line: int
+
+
+@dataclass
+class Stack:
+    root: str
+    resources: list[Resource]
+    graph: ResourceGraph
+    errors: list[InputError] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    source: str = "hcl"   # "hcl" or "plan"
+    module_variables: dict[str, dict[str, Any]] = field(default_factory=dict)  # module prefix -> var values
+
+    def of_type(self, *types: str) -> list[Resource]:
+        return [r for r in self.resources if r.type in types]
+
+
+@functools.lru_cache(maxsize=1)
+def taggable_types() -> frozenset[str]:
+    """AWS resource types that take `tags`, from the provider's own schema (see scripts/)."""
+    text = _resources.files("ecr_lint.data").joinpath("taggable_types.json").read_text()
+    return frozenset(json.loads(text)["resource_types"])
