@@ -32,6 +32,7 @@ class Stack:
     variables: dict[str, Any] = field(default_factory=dict)
     source: str = "hcl"   # "hcl" or "plan"
     module_variables: dict[str, dict[str, Any]] = field(default_factory=dict)  # module prefix -> var values
+    module_values: dict[str, Any] = field(default_factory=dict)  # root locals and outputs, by address
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources if r.type in types]

@@ -79,8 +79,10 @@ class StackLoader:
         for res in resources:
             self.graph.add_node(res.address, "resource" if res.mode == "managed" else "data", resource=res)
         module_variables = {m.prefix: m.variable_values() for m in root.all_modules()}
+        values = {f"local.{k}": v for k, v in root.local_cache.items()}
+        values.update({f"output.{k}": v for k, v in root.output_cache.items()})
         return Stack(self.root_dir, resources, self.graph, self.errors, self.unresolved, module_variables[""],
-                     module_variables=module_variables)
+                     module_variables=module_variables, module_values=values)
 
     # -- graph edges are recorded while evaluating
     def note(self, target: str, path: tuple = ()) -> None:

@@ -182,10 +182,13 @@ def _describe_parse_error(exc: UnexpectedInput, text: str) -> str:
     if token is not None and getattr(token, "type", "") == "$END":
         return "unexpected end of file (an unclosed block, bracket or string?)"
     if token is not None:
-        shown = str(token).replace("\n", "\\n")[:40]
-        expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
-        hint = f"; expected one of {', '.join(expected[:6])}" if expected else ""
-        return f"unexpected {shown!r}{hint}"
+        kind = getattr(token, "type", "")
+        text = str(token)
+        shown = "end of line" if kind == "NL_OR_COMMENT" or text.startswith(("\n", "\r\n")) else repr(text[:40])
+        expected = sorted({_TOKEN_WORDS.get(e, e.lower()) for e in
+                           (getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])})
+        hint = f"; expected {', '.join(expected[:6])}" if expected else ""
+        return f"unexpected {shown}{hint}"
     column = getattr(exc, "column", 0)
     line = getattr(exc, "line", 0)
     snippet = ""
@@ -194,6 +197,14 @@ def _describe_parse_error(exc: UnexpectedInput, text: str) -> str:
         if 0 < line <= len(lines):
             snippet = lines[line - 1][max(0, column - 1):][:30]
     return f"unexpected character at column {column}: {snippet!r}" if snippet else "cannot parse"
+
+
+_TOKEN_WORDS = {
+    "DBLQUOTE": "a string", "FLOAT_LITERAL": "a number", "INT_LITERAL": "a number", "NAME": "a name",
+    "HEREDOC_TEMPLATE": "a heredoc", "HEREDOC_TEMPLATE_TRIM": "a heredoc", "LBRACE": "'{'", "RBRACE": "'}'",
+    "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "EQ": "'='", "COLON": "':'",
+    "NL_OR_COMMENT": "a newline", "QMARK": "'?'", "DOT": "'.'", "$END": "end of file",
+}
 
 
 def _kids(tree: Tree) -> list:

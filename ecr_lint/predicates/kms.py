@@ -108,6 +108,9 @@ def kms_from_shared_ssm(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     if isinstance(inner, Unknown) and not isinstance(key, Ref):
         yield unknown(f"kms_key is unknown: {inner.reason}", "encryption_configuration")
         return
+    if inner is None:
+        yield fail(f"kms_key is not set, so the key is not read from SSM {wanted}", "encryption_configuration")
+        return
     source = key.address if isinstance(key, Ref) else repr(inner)
     yield fail(f"kms_key comes from {source}, not from data \"aws_ssm_parameter\" {wanted}",
                "encryption_configuration")

@@ -1,0 +1,54 @@
+"""Shared test helpers: lint a directory of files and read findings as (rule_id, address) sets."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+
+from ecr_lint.api import lint
+from ecr_lint.catalog import load_rules
+from ecr_lint.config import Config
+from ecr_lint.model import Status
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="session")
+def rules():
+    return load_rules()
+
+
+def write(directory, files: dict[str, str]) -> str:
+    for name, text in files.items():
+        path = os.path.join(str(directory), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(textwrap.dedent(text))
+    return str(directory)
+
+
+def failures(report, rule_id: str | None = None) -> set[tuple[str, str]]:
+    return {(r.rule_id, r.address) for r in report.results
+            if r.status is Status.FAIL and (rule_id is None or r.rule_id == rule_id)}
+
+
+def unknowns(report, rule_id: str | None = None) -> set[tuple[str, str]]:
+    return {(r.rule_id, r.address) for r in report.results
+            if r.status is Status.UNKNOWN and (rule_id is None or r.rule_id == rule_id)}
+
+
+def statuses(report, rule_id: str) -> dict[str, str]:
+    """address -> worst status of that rule (fail > unknown > pass)."""
+    order = {"pass": 0, "unknown": 1, "fail": 2}
+    out: dict[str, str] = {}
+    for r in report.results:
+        if r.rule_id == rule_id and order[r.status.value] >= order.get(out.get(r.address, "pass"), 0):
+            out[r.address] = r.status.value
+    return out
+
+
+def lint_files(tmp_path, files: dict[str, str], **config) -> object:
+    write(tmp_path, files)
+    return lint([str(tmp_path)], Config().with_(**config))
