@@ -25,14 +25,10 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[str], list[InputErro
         if not os.path.exists(path):
             errors.append(InputError(path, 0, "no such file or directory"))
         elif os.path.isfile(path):
-            if path.endswith((".tf", ".tf.json")):
-                dirs.append(os.path.dirname(path) or ".")
-            elif path.endswith(".json"):
-                plans.append(path)
-            elif path.endswith((".tfvars", ".tfvars.json")):
+            if path.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")):
                 dirs.append(os.path.dirname(path) or ".")
             else:
-                errors.append(InputError(path, 0, "not a Terraform file, directory or plan JSON"))
+                plans.append(path)  # told apart by content: the plan loader says if it is not a plan
         else:
             found = []
             for current, subdirs, files in os.walk(path):
@@ -89,7 +85,7 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
         from ecr_lint.loaders.plan import PlanError, load_plan
 
         try:
-            stacks.append(load_plan(plan))
+            stacks.append(load_plan(plan, config.source_root, config.changed_only))
         except PlanError as exc:
             errors.append(InputError(plan, exc.line, exc.message))
     for stack in stacks:

@@ -47,10 +47,13 @@ def _split(values: tuple[str, ...]) -> frozenset[str]:
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(), help="A .tfvars file, as terraform -var-file.")
 @click.option("--var", "var_args", multiple=True, metavar="NAME=VALUE", help="A variable value, as terraform -var.")
 @click.option("--environment", default=None, help="Treat every repository as in this environment.")
+@click.option("--source-root", type=click.Path(file_okay=False), default=None,
+              help="Plans: the directory holding the plan's .tf files (default: the plan's directory).")
+@click.option("--changed-only", is_flag=True, help="Plans: only resources the plan creates or changes.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report here.")
 def lint_command(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: tuple[str, ...],
                  ignore: tuple[str, ...], var_files: tuple[str, ...], var_args: tuple[str, ...],
-                 environment: str | None, output: str | None) -> None:
+                 environment: str | None, source_root: str | None, changed_only: bool, output: str | None) -> None:
     """Lint Terraform stacks and plans."""
     from ecr_lint.api import exit_code, lint
     from ecr_lint.catalog import RuleFileError
@@ -68,6 +71,7 @@ def lint_command(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: 
     config = Config().with_(
         select=_split(select) or None, ignore=_split(ignore) or None, environment=environment,
         var_files=tuple(var_files) or None, variables=variables or None, fail_on=fail_on,
+        source_root=source_root, changed_only=changed_only or None,
     )
     try:
         report = lint(paths, config)

@@ -22,6 +22,8 @@ class Config:
     ssm_export_name: str = "/shared/ecr/{name}-repository-url"
     kms_key_parameter: str = "/shared/kms/ecs-secrets-key-arn"
     severity: dict[str, str] = field(default_factory=dict)
+    source_root: str | None = None                # where a plan's .tf files are (default: beside it)
+    changed_only: bool = False                    # plans: only resources created or changed
     var_files: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict)
 

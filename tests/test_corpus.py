@@ -1,0 +1,38 @@
+"""Real Terraform written by others (../shared/corpus): no traceback, every failure an error entry."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ecr_lint.api import exit_code, lint
+
+from conftest import REPO
+
+CORPUS = os.path.normpath(os.path.join(REPO, "..", "shared", "corpus"))
+
+pytestmark = pytest.mark.skipif(not os.path.isdir(CORPUS) and not os.environ.get("ECR_LINT_REQUIRE_TERRAFORM"),
+                                reason=f"the shared corpus is not at {CORPUS}")
+
+
+def test_whole_corpus_lints_without_internal_errors():
+    report = lint([CORPUS])
+    assert len(report.stacks) > 50
+    assert [str(e) for e in report.errors if e.kind == "internal"] == []
+    for error in report.errors:
+        assert os.path.isfile(error.file), error
+        assert error.file.startswith(CORPUS)
+    # The only unreadable inputs are local module sources that the corpus copies do not hold.
+    assert {e.message.split(": source ")[1].split(" is not")[0] for e in report.errors} >= {"'./da-terraform-modules/ecr'"}
+    assert all("is not a directory" in e.message for e in report.errors)
+    assert exit_code(report, "error") == 2
+
+
+@pytest.mark.parametrize("probe", sorted(os.listdir(os.path.join(CORPUS, "checkov", "probes"))) if os.path.isdir(CORPUS) else [])
+def test_each_checkov_probe_loads_cleanly(probe):
+    path = os.path.join(CORPUS, "checkov", "probes", probe)
+    if not any(f.endswith(".tf") for _, _, files in os.walk(path) for f in files):
+        pytest.skip(f"{probe} holds no .tf files")
+    report = lint([path])
+    assert [str(e) for e in report.errors] == []
