@@ -8,7 +8,7 @@ import click
 
 from ecr_lint import __version__
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github")
 
 
 class _LintByDefault(click.Group):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ecr_lint import __version__
+from ecr_lint.fingerprint import fingerprint, relative_uri
 from ecr_lint.model import Report, Result, Status
 
 SCHEMA_VERSION = "1.0"
@@ -14,7 +15,8 @@ def _result(result: Result) -> dict:
     return {
         "rule_id": result.rule_id, "address": result.address, "status": result.status.value,
         "severity": str(result.severity), "message": result.message,
-        "file": result.file, "line": result.line, "stack": result.stack,
+        "file": relative_uri(result.file), "line": result.line, "stack": relative_uri(result.stack),
+        "fingerprint": fingerprint(result),
     }
 
 
@@ -25,7 +27,7 @@ def as_dict(report: Report) -> dict:
         "tool": {"name": "ecr-lint", "version": __version__},
         "findings": [_result(r) for r in findings],
         "results": [_result(r) for r in report.results],
-        "errors": [{"file": e.file, "line": e.line, "message": e.message, "kind": e.kind} for e in report.errors],
+        "errors": [{"file": relative_uri(e.file), "line": e.line, "message": e.message, "kind": e.kind} for e in report.errors],
         "summary": {
             "stacks": len(report.stacks),
             "rules": len(report.rules),

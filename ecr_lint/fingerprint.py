@@ -1,0 +1,21 @@
+"""Stable identity of a finding: rule, address and file, not the line (a moved line is not new)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from ecr_lint.model import Result
+
+
+def relative_uri(path: str) -> str:
+    """The path relative to the working directory, with forward slashes; absolute outside it."""
+    rel = os.path.relpath(os.path.abspath(path))
+    if rel.startswith(".."):
+        return os.path.abspath(path).replace(os.sep, "/")
+    return rel.replace(os.sep, "/")
+
+
+def fingerprint(result: Result) -> str:
+    key = f"{result.rule_id}|{result.address}|{relative_uri(result.file)}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]

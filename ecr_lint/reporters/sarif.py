@@ -1,0 +1,74 @@
+"""SARIF 2.1.0, for GitHub code scanning and other viewers."""
+
+from __future__ import annotations
+
+import json
+
+from ecr_lint import __version__
+from ecr_lint.fingerprint import fingerprint, relative_uri
+from ecr_lint.model import Report, Severity, Status
+
+_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+INFORMATION_URI = "https://github.com/ecr-lint/ecr-lint"
+
+
+def _rule(rule) -> dict:
+    help_text = f"{rule.rationale}\n\nFix: {rule.remediation}"
+    entry = {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.rationale},
+        "help": {"text": help_text, "markdown": f"**Why.** {rule.rationale}\n\n**Fix.** {rule.remediation}"},
+        "defaultConfiguration": {"level": _LEVELS[rule.severity]},
+        "properties": {"tags": ["security", "terraform", "ecr"]},
+    }
+    if rule.links:
+        entry["helpUri"] = rule.links[0]
+    return entry
+
+
+def as_dict(report: Report) -> dict:
+    rules = list(report.rules)
+    index = {r.id: i for i, r in enumerate(rules)}
+    results = []
+    for result in report.findings:
+        level = "warning" if result.status is Status.UNKNOWN else _LEVELS[result.severity]
+        entry = {
+            "ruleId": result.rule_id,
+            "level": level,
+            "message": {"text": f"{result.address}: {result.message}"},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": relative_uri(result.file)},
+                    "region": {"startLine": max(result.line, 1)},
+                },
+                "logicalLocations": [{"fullyQualifiedName": result.address, "kind": "resource"}],
+            }],
+            "partialFingerprints": {"ecrLint/v1": fingerprint(result)},
+            "properties": {"status": result.status.value},
+        }
+        if result.rule_id in index:
+            entry["ruleIndex"] = index[result.rule_id]
+        results.append(entry)
+    notifications = [{
+        "level": "error",
+        "message": {"text": error.message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": relative_uri(error.file)},
+                                            **({"region": {"startLine": error.line}} if error.line else {})}}],
+    } for error in report.errors]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "ecr-lint", "version": __version__, "informationUri": INFORMATION_URI,
+                                "rules": [_rule(r) for r in rules]}},
+            "invocations": [{"executionSuccessful": not any(e.kind == "internal" for e in report.errors),
+                             "toolExecutionNotifications": notifications}],
+            "results": results,
+        }],
+    }
+
+
+def render(report: Report, **_: object) -> str:
+    return json.dumps(as_dict(report), indent=2) + "\n"

@@ -1,0 +1,149 @@
+"""Plan JSON (`terraform show -json`): the same rules on what Terraform resolved."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from ecr_lint.api import lint
+from ecr_lint.cli import main
+from ecr_lint.config import Config
+
+from conftest import REPO, failures, statuses, write
+
+PLANS = os.path.normpath(os.path.join(REPO, "..", "shared", "corpus", "plans"))
+needs_corpus = pytest.mark.skipif(not os.path.isdir(PLANS), reason=f"the shared corpus is not at {PLANS}")
+
+
+def plan_path(folder: str, *rest: str) -> str:
+    return os.path.join(PLANS, folder, *rest)
+
+
+@needs_corpus
+def test_repository_that_exists_only_in_resource_changes_is_checked():
+    path = plan_path("bridgecrewio__checkov__tests-terraform-parser-resources-plan_tags",
+                     "tests/terraform/parser/resources/plan_tags/tfplan.json")
+    report = lint([path], Config(select=frozenset({"ECR001", "ECR002", "ECR003"})))
+    assert report.errors == []
+    assert failures(report) == {("ECR001", "aws_ecr_repository.repository"), ("ECR002", "aws_ecr_repository.repository")}
+    # TerraGoat's var.environment is "corp": not production, so MUTABLE passes ECR003.
+    assert statuses(report, "ECR003") == {"aws_ecr_repository.repository": "pass"}
+
+
+@needs_corpus
+def test_for_each_duplicate_key_resolved_to_the_last_value_by_terraform():
+    path = plan_path("terraform-compliance__cli__tests-functional-actions_for_each_and_modules",
+                     "tests/functional/actions_for_each_and_modules/plan.out.json")
+    report = lint([path], Config(select=frozenset({"ECR002", "ECR003"})))
+    assert statuses(report, "ECR002") == {
+        'module.ecr_repository["repository_1"].aws_ecr_repository.ecr_repository': "fail",
+        'module.ecr_repository["repository_2"].aws_ecr_repository.ecr_repository': "pass",
+    }
+    assert set(statuses(report, "ECR003").values()) == {"pass"}
+
+
+@needs_corpus
+def test_hcl_source_with_the_same_duplicate_key_agrees_with_the_plan():
+    folder = plan_path("terraform-compliance__cli__tests-functional-actions_for_each_and_modules",
+                       "tests/functional/actions_for_each_and_modules")
+    hcl = lint([folder], Config(select=frozenset({"ECR002"})))
+    plan = lint([os.path.join(folder, "plan.out.json")], Config(select=frozenset({"ECR002"})))
+    assert failures(hcl) == failures(plan) == {
+        ("ECR002", 'module.ecr_repository["repository_1"].aws_ecr_repository.ecr_repository')}
+
+
+@needs_corpus
+def test_plan_without_configuration_section_loads():
+    path = plan_path("bridgecrewio__checkov__tests-terraform-runner-tf_plan_skip_check_regex",
+                     "tests/terraform/runner/tf_plan_skip_check_regex/resource/tfplan1.json")
+    report = lint([path], Config(select=frozenset({"ECR001"})))
+    assert report.errors == []
+    assert failures(report) == {("ECR001", "aws_ecr_repository.repository")}
+
+
+@needs_corpus
+def test_every_corpus_plan_loads_without_errors():
+    paths = [os.path.join(d, f) for d, _, files in os.walk(PLANS) for f in files
+             if f.endswith(".json") and f != "policy.json"]
+    assert len(paths) == 9
+    report = lint(paths)
+    assert [str(e) for e in report.errors] == []
+    assert len(report.stacks) == 9
+
+
+def test_plan_errors_are_clear_and_exit_two(tmp_path):
+    write(tmp_path, {
+        "truncated.json": '{"format_version": "1.2", "planned_values": {',
+        "notplan.json": '{"hello": "world"}',
+        "future.json": '{"format_version": "2.0", "planned_values": {}}',
+        "state.json": '{"format_version": "1.0", "values": {}}',
+        "binary.json": "\x00\x01",
+    })
+    names = ["truncated", "notplan", "future", "state", "binary"]
+    result = CliRunner().invoke(main, [str(tmp_path / f"{n}.json") for n in names] + ["--format", "json"])
+    assert result.exit_code == 2
+    errors = {os.path.basename(e["file"]): e["message"] for e in json.loads(result.output)["errors"]}
+    assert errors["truncated.json"] == "truncated JSON"
+    assert errors["notplan.json"].startswith("not a Terraform plan")
+    assert errors["future.json"] == "unsupported plan format_version '2.0' (ecr-lint reads 0.x and 1.x)"
+    assert "state, not of a plan" in errors["state.json"]
+    assert errors["binary.json"].startswith("not valid JSON")
+
+
+def _plan(resources: list[dict], changes: list[dict] | None = None) -> dict:
+    return {"format_version": "1.2", "terraform_version": "1.11.4",
+            "planned_values": {"root_module": {"resources": resources}},
+            "resource_changes": changes or []}
+
+
+def test_sensitive_values_are_never_printed(tmp_path):
+    secret = "arn:aws:kms:ap-northeast-2:111122223333:alias/aws/ecr"
+    plan = _plan([], [{
+        "address": "aws_ecr_repository.r", "mode": "managed", "type": "aws_ecr_repository", "name": "r",
+        "change": {"actions": ["create"],
+                   "after": {"name": "r", "encryption_configuration": [{"encryption_type": "KMS", "kms_key": secret}]},
+                   "after_unknown": {}, "after_sensitive": {"encryption_configuration": [{"kms_key": True}]}},
+    }])
+    write(tmp_path, {"plan.json": json.dumps(plan)})
+    for fmt in ("text", "json", "sarif", "github"):
+        result = CliRunner().invoke(main, [str(tmp_path / "plan.json"), "--format", fmt])
+        assert result.exit_code == 1, result.output
+        assert secret not in result.output and "alias/aws/ecr" not in result.output
+    report = lint([str(tmp_path / "plan.json")], Config(select=frozenset({"ECR001"})))
+    assert failures(report) == {("ECR001", "aws_ecr_repository.r")}  # still judged on the real value
+
+
+def test_deleted_resources_do_not_count_and_changed_only(tmp_path):
+    def change(name: str, actions: list[str]) -> dict:
+        return {"address": f"aws_kms_key.{name}", "mode": "managed", "type": "aws_kms_key", "name": name,
+                "change": {"actions": actions, "after": None if actions == ["delete"] else {"enable_key_rotation": False},
+                           "after_unknown": {}}}
+
+    plan = _plan([], [change("gone", ["delete"]), change("new", ["create"]), change("same", ["no-op"])])
+    write(tmp_path, {"plan.json": json.dumps(plan)})
+    everything = lint([str(tmp_path / "plan.json")], Config(select=frozenset({"ECR010"})))
+    assert failures(everything) == {("ECR010", "aws_kms_key.new"), ("ECR010", "aws_kms_key.same")}
+    changed = lint([str(tmp_path / "plan.json")], Config(select=frozenset({"ECR010"}), changed_only=True))
+    assert failures(changed) == {("ECR010", "aws_kms_key.new")}
+
+
+def test_unknown_key_resolved_through_configuration_references(tmp_path):
+    plan = _plan([], [
+        {"address": "aws_kms_key.k", "mode": "managed", "type": "aws_kms_key", "name": "k",
+         "change": {"actions": ["create"], "after": {"enable_key_rotation": True}, "after_unknown": {"arn": True}}},
+        {"address": "aws_ecr_repository.r", "mode": "managed", "type": "aws_ecr_repository", "name": "r",
+         "change": {"actions": ["create"], "after": {"name": "r", "encryption_configuration": [{"encryption_type": "KMS"}]},
+                    "after_unknown": {"encryption_configuration": [{"kms_key": True}]}}},
+    ])
+    plan["configuration"] = {"root_module": {"resources": [
+        {"address": "aws_ecr_repository.r", "mode": "managed", "type": "aws_ecr_repository", "name": "r",
+         "expressions": {"name": {"constant_value": "r"}, "encryption_configuration": [
+             {"encryption_type": {"constant_value": "KMS"},
+              "kms_key": {"references": ["aws_kms_key.k.arn", "aws_kms_key.k"]}}]}}]}}
+    write(tmp_path, {"plan.json": json.dumps(plan)})
+    report = lint([str(tmp_path / "plan.json")], Config(select=frozenset({"ECR001", "ECR010"})))
+    assert statuses(report, "ECR001") == {"aws_ecr_repository.r": "pass"}
+    assert report.errors == []
