@@ -62,7 +62,8 @@ def decode_json(value: Any) -> Document:
     value = plain(value)
     placeholders = False
     if isinstance(value, Unknown):
-        if not isinstance(value.partial, str):
+        partial = value.partial
+        if not isinstance(partial, str) or (partial.startswith("${") and partial.endswith("}") and partial.count("${") == 1):
             return Document(unknown=value.reason)
         value, placeholders = value.partial, True
     if isinstance(value, (dict, list)):

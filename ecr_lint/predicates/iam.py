@@ -53,6 +53,16 @@ def _documents(resource: Resource) -> Iterator[tuple[str, Any, Verdict | None]]:
             yield attribute, doc.data, None
 
 
+def own_accounts(stack: Any) -> frozenset[str]:
+    """This account, where a plan has read data.aws_caller_identity (HCL keeps a placeholder)."""
+    found = set()
+    for identity in stack.of_type("aws_caller_identity"):
+        account = plain(identity.attributes.get("account_id"))
+        if identity.mode == "data" and isinstance(account, str) and account.isdigit():
+            found.add(account)
+    return frozenset(found)
+
+
 def wildcard_actions(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     for attribute, data, problem in _documents(resource):
         top = attribute.split("[")[0].split(".")[0]
@@ -79,7 +89,7 @@ def repository_policy_principals(resource: Resource, ctx: Any) -> Iterator[Verdi
             yield problem
             continue
         try:
-            verdict = iam.principal_problems(data, frozenset(ctx.config.allowed_accounts))
+            verdict = iam.principal_problems(data, frozenset(ctx.config.allowed_accounts) | own_accounts(ctx.stack))
         except iam.PolicyShapeError as exc:
             yield fail(f"{attribute} is not a valid IAM policy: {exc}", "policy")
             continue
