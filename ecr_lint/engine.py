@@ -61,10 +61,7 @@ def run(stacks: Iterable[Stack], rules: list[Rule], config: Config) -> tuple[lis
 
 
 def _check_resource(rule: Rule, severity: Severity, resource: Resource, ctx: RuleContext) -> Iterator[Result]:
-    expansion = resource.attributes.get("__expansion__")
     verdicts = list(_schema_check(rule, resource) if rule.schema is not None else rule.predicate(resource, ctx) or ())
-    if isinstance(expansion, Unknown) and not any(v.status is Status.FAIL for v in verdicts):
-        verdicts = [Verdict(Status.UNKNOWN, expansion.reason)]
     failures = [v for v in verdicts if v.status is Status.FAIL]
     unknowns = [v for v in verdicts if v.status is Status.UNKNOWN]
     chosen = failures or unknowns[:1] or [next((v for v in verdicts if v.message), Verdict(Status.PASS, ""))]
@@ -94,7 +91,7 @@ def _schema_check(rule: Rule, resource: Resource) -> Iterator[Verdict]:
     document = _jsonable(resource.attributes, unknown_reasons)
     for error in Draft202012Validator(rule.schema).iter_errors(document):
         attribute = ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or None
-        if _mentions_unknown(error.instance):
+        if error.validator != "required" and _mentions_unknown(error.instance):
             reason = next(iter(unknown_reasons.values()), "a value is unknown")
             reason = unknown_reasons.get(attribute or "", reason)
             yield Verdict(Status.UNKNOWN, f"{rule.schema_message}: cannot tell, {reason}", attribute)
@@ -108,7 +105,7 @@ def _jsonable(value: Any, reasons: dict[str, str], path: str = "") -> Any:
         reasons[path] = value.reason
         return _UNKNOWN_MARK
     if isinstance(value, dict):
-        return {k: _jsonable(v, reasons, f"{path}.{k}" if path else k) for k, v in value.items() if k != "__expansion__"}
+        return {k: _jsonable(v, reasons, f"{path}.{k}" if path else k) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v, reasons, path) for v in value]
     return value

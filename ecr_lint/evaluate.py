@@ -305,6 +305,10 @@ class Evaluator:
             if op == "||" and to_bool(left):
                 return True
         right = plain(self.eval(node.right, scope))
+        if op in ("==", "!=") and (isinstance(left, Unknown) != isinstance(right, Unknown)):
+            decided = _refined_equality(left, right)
+            if decided is not None:
+                return decided if op == "==" else not decided
         if isinstance(left, Unknown) or isinstance(right, Unknown):
             return merge_unknowns([u for u in (left, right) if isinstance(u, Unknown)])
         if op == "==":
@@ -456,6 +460,24 @@ class Evaluator:
             else:
                 out_map[key] = value  # Terraform rejects duplicates; we keep the last
         return out_list if node.key is None else out_map
+
+
+def _refined_equality(left: Any, right: Any) -> bool | None:
+    """Like Terraform's refinements: a string known to start with some text is not null or ""."""
+    unknown, other = (left, right) if isinstance(left, Unknown) else (right, left)
+    partial = unknown.partial
+    if not isinstance(partial, str):
+        return None
+    prefix = partial.split("${", 1)[0]
+    if not prefix:
+        return None
+    if other is None:
+        return False
+    if isinstance(other, str) and not other.startswith(prefix[:len(other)]):
+        return False
+    if other == "":
+        return False
+    return None
 
 
 def _equal(a: Any, b: Any) -> bool:

@@ -24,9 +24,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {}
 NOT_EVALUATED = {
     "timestamp", "uuid", "uuidv5", "bcrypt", "plantimestamp", "timeadd", "timecmp", "formatdate",
     "cidrsubnet", "cidrsubnets", "cidrhost", "cidrnetmask", "filebase64", "filebase64sha256",
-    "filemd5", "filesha1", "filesha256", "filesha512", "fileset", "yamldecode", "yamlencode",
+    "filemd5", "filesha1", "filesha256", "filesha512",
     "rsadecrypt", "textdecodebase64", "textencodebase64", "base64gzip", "pathexpand", "templatestring",
-    "ephemeralasnull", "issensitive", "sha512", "base64sha512", "uuidv4", "transpose", "matchkeys",
+    "ephemeralasnull", "issensitive", "sha512", "base64sha512", "uuidv4",
 }
 
 
@@ -383,7 +383,8 @@ def _join(sep: Any, *lists: Any) -> Any:
     items = [x for lst in lists for x in _list(lst, "join")]
     unknown = [plain(x) for x in items if isinstance(plain(x), Unknown)]
     if unknown:
-        return merge_unknowns(unknown)
+        partial = to_string(sep).join(symbolic(x) if isinstance(symbolic(x), str) else "${unknown}" for x in items)
+        return merge_unknowns(unknown, partial)
     return to_string(sep).join(to_string(x) for x in items)
 
 
@@ -620,8 +621,9 @@ def _base64sha256(text: Any) -> Any:
 
 
 @function("abspath")
-def _abspath(path: Any) -> Any:
-    return os.path.abspath(to_string(path))
+def _abspath(path: Any, scope: Scope) -> Any:
+    root = getattr(getattr(scope.context, "loader", None), "root_dir", "")
+    return os.path.normpath(os.path.join(root, to_string(path)))
 
 
 @function("basename")
@@ -693,3 +695,113 @@ class _TemplateContext:
 
     def safe_path(self, path: str) -> Any:
         return self.outer.safe_path(path)
+
+
+# --- more of Terraform's library ---------------------------------------------------------
+
+
+@function("signum")
+def _signum(n: Any) -> Any:
+    value = to_number(n)
+    return (value > 0) - (value < 0)
+
+
+@function("pow")
+def _pow(a: Any, b: Any) -> Any:
+    return to_number(a) ** to_number(b)
+
+
+@function("log")
+def _log(n: Any, base: Any) -> Any:
+    return math.log(to_number(n), to_number(base))
+
+
+@function("parseint")
+def _parseint(text: Any, base: Any) -> Any:
+    try:
+        return int(to_string(text), int(to_number(base)))
+    except ValueError:
+        raise EvalError(f"parseint(): cannot parse {text!r}") from None
+
+
+@function("setproduct")
+def _setproduct(*lists: Any) -> Any:
+    import itertools
+
+    pools = [_list(x, "setproduct") for x in lists]
+    total = 1
+    for pool in pools:
+        total *= len(pool)
+    if total > MAX_COLLECTION:
+        raise EvalError("setproduct(): result too large")
+    return [list(combo) for combo in itertools.product(*pools)]
+
+
+@function("chunklist")
+def _chunklist(lst: Any, size: Any) -> Any:
+    items, n = _list(lst, "chunklist"), int(to_number(size))
+    if n <= 0:
+        return [items]
+    return [items[i:i + n] for i in range(0, len(items), n)]
+
+
+@function("transpose")
+def _transpose(m: Any) -> Any:
+    out: dict = {}
+    for key, values in sorted(_map(m, "transpose").items()):
+        for value in _list(plain(values), "transpose"):
+            out.setdefault(to_string(value), []).append(key)
+    return out
+
+
+@function("matchkeys")
+def _matchkeys(values: Any, keys: Any, searchset: Any) -> Any:
+    wanted = [deep_plain(s) for s in _list(searchset, "matchkeys")]
+    return [v for v, k in zip(_list(values, "matchkeys"), _list(keys, "matchkeys")) if deep_plain(k) in wanted]
+
+
+@function("yamldecode")
+def _yamldecode(text: Any) -> Any:
+    import yaml
+
+    try:
+        data = yaml.safe_load(to_string(text))
+    except yaml.YAMLError as exc:
+        raise EvalError(f"yamldecode(): invalid YAML: {str(exc).splitlines()[0]}") from None
+    return _yaml_plain(data)
+
+
+def _yaml_plain(value: Any) -> Any:
+    """YAML dates and other scalars become strings, as Terraform's YAML decoder gives them."""
+    if isinstance(value, dict):
+        return {to_string(k) if not isinstance(k, str) else k: _yaml_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_yaml_plain(v) for v in value]
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)
+
+
+@function("yamlencode")
+def _yamlencode(value: Any) -> Any:
+    import yaml
+
+    unknown = contains_unknown(value)
+    if unknown is not None:
+        return unknown
+    return yaml.safe_dump(deep_plain(value), sort_keys=True, default_flow_style=False)
+
+
+@function("fileset")
+def _fileset(path: Any, pattern: Any, scope: Scope) -> Any:
+    import glob
+
+    base = scope.context.safe_path(to_string(path))
+    if isinstance(base, Unknown):
+        return base
+    found = glob.glob(os.path.join(glob.escape(base), to_string(pattern)), recursive=True)
+    out = []
+    for item in sorted(found):
+        if os.path.isfile(item) and not isinstance(scope.context.safe_path(item), Unknown):
+            out.append(os.path.relpath(item, base).replace(os.sep, "/"))
+    return out

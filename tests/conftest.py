@@ -52,3 +52,8 @@ def statuses(report, rule_id: str) -> dict[str, str]:
 def lint_files(tmp_path, files: dict[str, str], **config) -> object:
     write(tmp_path, files)
     return lint([str(tmp_path)], Config().with_(**config))
+
+
+# Real terraform and moto (tests/terraform_fixtures.py): skip with a reason where terraform is
+# missing, fail instead under .ci/run (ECR_LINT_REQUIRE_TERRAFORM=1).
+from terraform_fixtures import fresh_moto, kms_key_arn, moto_server, tf_required  # noqa: E402,F401

@@ -96,8 +96,19 @@ def _declare(config: ModuleConfig, body: ast.Body, path: str) -> None:
             if len(labels) != 2:
                 config.errors.append(InputError(path, block.line, f"a {kind} block needs two labels (type and name)"))
                 continue
+            first = next((d for d in config.resources if d.block.type == kind and d.block.labels == labels), None)
+            if first is not None:
+                what = f"{'data.' if kind == 'data' else ''}{labels[0]}.{labels[1]}"
+                config.errors.append(InputError(path, block.line, f"{what} is declared twice (first at "
+                                                f"{os.path.basename(first.file)}:{first.block.line}); this one is ignored"))
+                continue
             config.resources.append(Decl(block, path))
         elif kind == "variable" and len(labels) == 1:
+            if labels[0] in config.variables:
+                first = config.variables[labels[0]]
+                config.errors.append(InputError(path, block.line, f'variable "{labels[0]}" is declared twice (first at '
+                                                f"{os.path.basename(first.file)}:{first.block.line})"))
+                continue
             config.variables[labels[0]] = Decl(block, path)
         elif kind == "locals":
             for attr in block.body.attributes.values():
@@ -105,6 +116,11 @@ def _declare(config: ModuleConfig, body: ast.Body, path: str) -> None:
         elif kind == "output" and len(labels) == 1:
             config.outputs[labels[0]] = Decl(block, path)
         elif kind == "module" and len(labels) == 1:
+            if labels[0] in config.modules:
+                first = config.modules[labels[0]]
+                config.errors.append(InputError(path, block.line, f'module "{labels[0]}" is declared twice (first at '
+                                                f"{os.path.basename(first.file)}:{first.block.line})"))
+                continue
             config.modules[labels[0]] = Decl(block, path)
         elif kind == "provider" and len(labels) == 1:
             config.providers.append(Decl(block, path))

@@ -51,7 +51,7 @@ class StackLoader:
                  parse_file: Callable[[str], ast.Body] | None = None,
                  module_cache: dict[str, ModuleConfig] | None = None):
         self.root_dir = os.path.abspath(root_dir)
-        self.allowed_roots = [os.path.realpath(r) for r in allowed_roots]
+        self.allowed_roots = [os.path.realpath(r) for r in allowed_roots] + [os.path.realpath(root_dir)]
         self.evaluator = Evaluator(FUNCTIONS)
         self.graph = ResourceGraph()
         self.errors: list[InputError] = []
@@ -217,7 +217,7 @@ class ModuleInstance:
             return self.local(name), 1
         if root == "path":
             which = name_at(0)
-            return {"module": self.rel_dir, "root": ".", "cwd": "."}.get(which, "."), 1
+            return {"module": self.rel_dir, "root": ".", "cwd": self.loader.root_dir}.get(which, "."), 1
         if root == "terraform":
             return "default" if name_at(0) == "workspace" else Unknown(f"terraform.{name_at(0)}"), 1
         if root in ("each", "count", "self"):
@@ -328,6 +328,9 @@ class ModuleInstance:
                 return
             else:
                 note = "for_each must be a map or a set of strings"
+        if note:
+            self.loader.unresolved.append(Unresolved(base, f"{base}: {note}; checked as one instance, "
+                                                     "whatever number Terraform creates", decl.file, block.line))
         unknown_each = Unknown(f"{base}: {note}") if note else None
         names = {"each": {"key": unknown_each, "value": unknown_each}, "count": {"index": unknown_each}} if note else {}
         self.instances[key] = Instance(decl, self, base, names, note)
@@ -483,6 +486,9 @@ class ModuleInstance:
             self.children[name] = child
             return child
         config = self.loader.config(directory)
+        real = os.path.realpath(directory)
+        if real not in self.loader.allowed_roots:
+            self.loader.allowed_roots.append(real)
         for err in config.errors:
             if err not in self.loader.errors:
                 self.loader.errors.append(err)
@@ -570,8 +576,6 @@ class ModuleInstance:
     def to_resource(self, inst: Instance) -> Resource:
         block = inst.decl.block
         attributes = dict(self.instance_value(inst))
-        if inst.expansion_note:
-            attributes["__expansion__"] = Unknown(f"{inst.address}: {inst.expansion_note}")
         return Resource(
             address=inst.address, type=block.labels[0], name=block.labels[1],
             mode="data" if block.type == "data" else "managed", module=self.prefix,

@@ -288,7 +288,7 @@ class _Converter:
         kids = _kids(tree)
         left = self.expr(kids[0])
         op_tree = kids[1]
-        op = str(op_tree.children[0].children[0])
+        op = str(op_tree.children[0].children[0]).strip()
         right = self.expr(_kids(op_tree)[-1])
         return BinOp(op, left, right)
 

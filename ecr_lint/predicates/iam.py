@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 from ecr_lint.evaluate import plain
@@ -37,10 +38,10 @@ def _from_policy_document(value: Any) -> bool:
     return isinstance(value, Ref) and address_type(value.address) == ("data", "aws_iam_policy_document")
 
 
-def _documents(resource: Resource) -> Iterator[tuple[str, Any, Verdict | None]]:
+def _documents(resource: Resource, through_documents: bool = False) -> Iterator[tuple[str, Any, Verdict | None]]:
     for attribute, value in policy_documents(resource):
-        if _from_policy_document(value) and resource.mode == "managed":
-            continue
+        if _from_policy_document(value) and resource.mode == "managed" and not through_documents:
+            continue  # checked once, on the data source that renders it
         top = attribute.split("[")[0].split(".")[0]
         if plain(value) is None:
             continue
@@ -51,6 +52,51 @@ def _documents(resource: Resource) -> Iterator[tuple[str, Any, Verdict | None]]:
             yield attribute, None, unknown(f"{attribute} cannot be read: {doc.unknown}", top)
         else:
             yield attribute, doc.data, None
+
+
+# Roles and users this stack creates live in this stack's account.
+_STACK_PRINCIPAL = re.compile(r"\$\{((?:module\.[^.}]+\.)*aws_iam_(?:role|user)\.[^.}]+)\.arn\}")
+
+
+def _stack_principals_as_own_account(data: Any, ctx: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _stack_principals_as_own_account(v, ctx) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_stack_principals_as_own_account(v, ctx) for v in data]
+    if isinstance(data, str) and "${" in data:
+        return _STACK_PRINCIPAL.sub(
+            lambda m: "arn:aws:iam::${data.aws_caller_identity.stack.account_id}:" + m.group(1).split(".")[-1], data)
+    return data
+
+
+# AWS-managed policies with ECR grants: what they allow, in the words of ECR004.
+AWS_MANAGED_ECR_POLICIES = {
+    "AmazonEC2ContainerRegistryFullAccess": 'grants "ecr:*" on every resource',
+    "AmazonEC2ContainerRegistryPowerUser": "grants ECR push and pull actions on Resource \"*\" (every repository)",
+    "AmazonEC2ContainerRegistryReadOnly": "grants ECR pull actions on Resource \"*\" (every repository)",
+    "AmazonElasticContainerRegistryPublicFullAccess": 'grants "ecr-public:*" on every resource',
+    "EC2InstanceProfileForImageBuilderECRContainerBuilds": "grants ECR push actions on Resource \"*\"",
+}
+_ATTACHMENTS = {"aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment",
+                "aws_iam_group_policy_attachment", "aws_iam_policy_attachment"}
+
+
+def managed_policy_problems(resource: Resource) -> Verdict | None:
+    """Attaching an AWS-managed ECR policy is the same grant as writing it out."""
+    if resource.type not in _ATTACHMENTS and not (resource.type == "aws_iam_role" and "managed_policy_arns" in resource.attributes):
+        return None
+    arns = plain(resource.attributes.get("policy_arn" if resource.type in _ATTACHMENTS else "managed_policy_arns"))
+    if isinstance(arns, Unknown):
+        return unknown(f"the attached policy is unknown: {arns.reason}")
+    for arn in arns if isinstance(arns, list) else [arns]:
+        arn = plain(arn)
+        if isinstance(arn, str) and arn.startswith("arn:aws") and ":iam::aws:policy/" in arn:
+            name = arn.rsplit("/", 1)[-1]
+            if name in AWS_MANAGED_ECR_POLICIES:
+                return fail(f"attaches the AWS-managed {name}, which {AWS_MANAGED_ECR_POLICIES[name]}")
+    if resource.type in _ATTACHMENTS:
+        return passed("attaches no AWS-managed ECR policy")
+    return None
 
 
 def own_accounts(stack: Any) -> frozenset[str]:
@@ -64,6 +110,13 @@ def own_accounts(stack: Any) -> frozenset[str]:
 
 
 def wildcard_actions(resource: Resource, ctx: Any) -> Iterator[Verdict]:
+    if resource.mode == "data" and not ctx.graph.referrers(resource.address):
+        yield passed("not used by any policy, role or repository in this stack")
+        return
+    managed = managed_policy_problems(resource)
+    if managed is not None:
+        yield managed
+        return
     for attribute, data, problem in _documents(resource):
         top = attribute.split("[")[0].split(".")[0]
         if problem:
@@ -84,10 +137,11 @@ def wildcard_actions(resource: Resource, ctx: Any) -> Iterator[Verdict]:
 
 
 def repository_policy_principals(resource: Resource, ctx: Any) -> Iterator[Verdict]:
-    for attribute, data, problem in _documents(resource):
+    for attribute, data, problem in _documents(resource, through_documents=True):
         if problem:
             yield problem
             continue
+        data = _stack_principals_as_own_account(data, ctx)
         try:
             verdict = iam.principal_problems(data, frozenset(ctx.config.allowed_accounts) | own_accounts(ctx.stack))
         except iam.PolicyShapeError as exc:

@@ -90,8 +90,8 @@ def kms_from_shared_ssm(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     if verdict is not None:
         if verdict.status.value == "unknown":
             yield verdict
-        else:
-            yield fail(f"no customer key at all, so it is not read from SSM {wanted} (see ECR001)", "encryption_configuration")
+        else:  # ECR001 already fails it; a second finding would only be noise
+            yield passed("not applicable: no customer-managed key (ECR001 reports that)", "encryption_configuration")
         return
     key = config.get("kms_key")
     if isinstance(key, Ref) and address_type(key.address) == ("data", "aws_ssm_parameter"):
@@ -108,8 +108,8 @@ def kms_from_shared_ssm(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     if isinstance(inner, Unknown) and not isinstance(key, Ref):
         yield unknown(f"kms_key is unknown: {inner.reason}", "encryption_configuration")
         return
-    if inner is None:
-        yield fail(f"kms_key is not set, so the key is not read from SSM {wanted}", "encryption_configuration")
+    if inner is None or inner == "":
+        yield passed("not applicable: kms_key is not set (ECR001 reports the AWS-managed key)", "encryption_configuration")
         return
     source = key.address if isinstance(key, Ref) else repr(inner)
     yield fail(f"kms_key comes from {source}, not from data \"aws_ssm_parameter\" {wanted}",

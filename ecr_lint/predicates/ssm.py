@@ -24,6 +24,9 @@ def ssm_export(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     if isinstance(name, Unknown):
         yield unknown(f"the repository name is unknown: {name.reason}", "name")
         return
+    if not isinstance(name, str) or not name:
+        yield fail("the repository has no name (Terraform requires one), so nothing can export it", "name")
+        return
     expected = ctx.config.ssm_export_name.format(name=name)
     exports = exports_of(resource, ctx.stack)
     if not exports:
