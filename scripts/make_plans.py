@@ -34,6 +34,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
 
 import tfharness as h  # noqa: E402
 
@@ -41,6 +42,11 @@ OUT_DIR = REPO / "fixtures" / "plans"
 STACKS = {
     "fileflow": REPO / "terraform" / "ecr" / "fileflow",
     "seed_as_written": REPO / "fixtures" / "seed_as_written",
+    "default_tags_only": REPO / "fixtures" / "default_tags_only",
+    "vars_tfvars_for_each": REPO / "fixtures" / "vars_tfvars_for_each",
+    "local_module_count": REPO / "fixtures" / "local_module_count",
+    "policies": REPO / "fixtures" / "policies",
+    "default_tags_aliases": REPO / "fixtures" / "default_tags_aliases",
 }
 MOTO_SEED = 42
 STABLE_TIMESTAMP = "1970-01-01T00:00:00Z"

@@ -13,6 +13,16 @@ from ecr_lint.config import Config
 from ecr_lint.model import Status
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.normpath(os.path.join(REPO, "..", "shared"))
+
+
+def needs_shared(*parts: str):
+    """Skip when ../shared (corpus, schemas) is absent; under .ci/run it must be there."""
+    path = os.path.join(SHARED, *parts)
+    present = os.path.exists(path)
+    if not present and os.environ.get("ECR_LINT_REQUIRE_SHARED"):
+        raise RuntimeError(f"{path} is missing, and ECR_LINT_REQUIRE_SHARED is set (as .ci/run does)")
+    return pytest.mark.skipif(not present, reason=f"{path} is not here (it lives in ../shared beside the repository)")
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,11 @@ import pytest
 
 from ecr_lint.api import exit_code, lint
 
-from conftest import REPO
+from conftest import SHARED, needs_shared
 
-CORPUS = os.path.normpath(os.path.join(REPO, "..", "shared", "corpus"))
+CORPUS = os.path.join(SHARED, "corpus")
 
-pytestmark = pytest.mark.skipif(not os.path.isdir(CORPUS) and not os.environ.get("ECR_LINT_REQUIRE_TERRAFORM"),
-                                reason=f"the shared corpus is not at {CORPUS}")
+pytestmark = needs_shared("corpus")
 
 
 def test_whole_corpus_lints_without_internal_errors():

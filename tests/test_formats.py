@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from ecr_lint.cli import main
 
-from conftest import REPO
+from conftest import REPO, SHARED, needs_shared
 
 GOLDEN = os.path.join(REPO, "tests", "golden")
-SARIF_SCHEMA = os.path.normpath(os.path.join(REPO, "..", "shared", "schemas", "sarif-schema-2.1.0.json"))
+SARIF_SCHEMA = os.path.join(SHARED, "schemas", "sarif-schema-2.1.0.json")
 CASES = ["fixtures/seed_as_written", "fixtures/unknowns"]
 
 
@@ -37,7 +37,7 @@ def test_matches_golden_file(monkeypatch, path, fmt):
         assert output == handle.read(), f"regenerate with ECR_LINT_UPDATE_GOLDEN=1 if the change is intended ({name})"
 
 
-@pytest.mark.skipif(not os.path.isfile(SARIF_SCHEMA), reason=f"no SARIF schema at {SARIF_SCHEMA}")
+@needs_shared("schemas", "sarif-schema-2.1.0.json")
 @pytest.mark.parametrize("path", CASES + ["terraform/ecr"])
 def test_sarif_validates_against_the_schema(monkeypatch, path):
     data = json.loads(_output(monkeypatch, path, "sarif"))

@@ -12,10 +12,10 @@ from ecr_lint.api import lint
 from ecr_lint.cli import main
 from ecr_lint.config import Config
 
-from conftest import REPO, failures, statuses, write
+from conftest import SHARED, failures, needs_shared, statuses, write
 
-PLANS = os.path.normpath(os.path.join(REPO, "..", "shared", "corpus", "plans"))
-needs_corpus = pytest.mark.skipif(not os.path.isdir(PLANS), reason=f"the shared corpus is not at {PLANS}")
+PLANS = os.path.join(SHARED, "corpus", "plans")
+needs_corpus = needs_shared("corpus", "plans")
 
 
 def plan_path(folder: str, *rest: str) -> str:

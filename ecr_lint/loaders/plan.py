@@ -22,6 +22,9 @@ SUPPORTED_MAJOR = {"0", "1"}
 _SKIP_ACTIONS = ({"delete"}, {"forget"})
 
 
+_ABSENT = object()  # "the HCL source has no such argument", as distinct from a known null
+
+
 class PlanError(Exception):
     def __init__(self, message: str, line: int = 0):
         super().__init__(message)
@@ -226,33 +229,64 @@ class _PlanLoader:
     def _with_references(self, values: dict, expressions: dict, module: str, address: str,
                          hcl_resource: Resource | None) -> dict:
         """Keep references as Refs (edges); fill unknowns from the HCL evaluation when we have it."""
-        out = dict(values)
+        out = {}
         for key, value in values.items():
-            hcl_value = hcl_resource.attributes.get(key) if hcl_resource is not None else None
-            out[key] = self._refine(value, expressions.get(key), hcl_value, module, address)
+            hcl_value = hcl_resource.attributes.get(key, _ABSENT) if hcl_resource is not None else _ABSENT
+            if isinstance(value, Unknown) and expressions and key not in expressions and hcl_value is _ABSENT:
+                continue  # computed by the provider, not configured: the HCL model has no such argument either
+            out[key] = self._refine(value, expressions.get(key), hcl_value, module, address, bool(expressions))
         return out
 
-    def _refine(self, value: Any, expression: Any, hcl_value: Any, module: str, address: str) -> Any:
+    def _refine(self, value: Any, expression: Any, hcl_value: Any, module: str, address: str,
+                configured: bool, nested: bool = False) -> Any:
+        """One value of the plan, made as exact as the configuration and the source allow.
+
+        `configured` says the configuration section describes this object, so an argument
+        absent from it inside a nested block was left unset by the author (e.g. kms_key: the
+        provider then computes the AWS-managed key, which the plan shows as unknown).
+        """
         if isinstance(value, dict) and isinstance(expression, list) and len(expression) == 1 and isinstance(expression[0], dict):
             expression = expression[0]
         if isinstance(value, list) and isinstance(expression, list):
             hcl_list = hcl_value if isinstance(hcl_value, list) else []
             return [self._refine(v, expression[i] if i < len(expression) else None,
-                                 hcl_list[i] if i < len(hcl_list) else None, module, address)
+                                 hcl_list[i] if i < len(hcl_list) else _ABSENT, module, address, configured, True)
                     for i, v in enumerate(value)]
         if isinstance(value, dict) and isinstance(expression, dict) and "references" not in expression \
                 and "constant_value" not in expression:
             hcl_dict = hcl_value if isinstance(hcl_value, dict) else {}
-            return {k: self._refine(v, expression.get(k), hcl_dict.get(k), module, address) for k, v in value.items()}
+            return {k: self._refine(v, expression.get(k), hcl_dict.get(k, _ABSENT), module, address, configured, True)
+                    for k, v in value.items()}
         ref = self._reference(expression, module, address) if isinstance(expression, dict) else None
-        if isinstance(value, Unknown) and hcl_value is not None:
-            inner = hcl_value.value if isinstance(hcl_value, Ref) else hcl_value
-            if isinstance(hcl_value, Ref) or isinstance(inner, Unknown):
-                return hcl_value if isinstance(hcl_value, Ref) or inner.partial is not None else (
-                    Ref(ref[0], ref[1], value) if ref else value)
+        if isinstance(value, Unknown):
+            if hcl_value is not _ABSENT:
+                return hcl_value  # the source, evaluated with the plan's variables, says more
+            if isinstance(expression, dict):
+                found, constant = self._constant(expression, module)
+                if found:
+                    return constant  # e.g. a module input given as null: the provider default applies
+            if ref is not None:
+                return Ref(ref[0], ref[1], value)
+            if nested and configured and expression is None:
+                return None  # not set in the configuration: a provider default, not a choice
+            return value
         if ref is not None:
             return Ref(ref[0], ref[1], value)
         return value
+
+    def _constant(self, expression: dict, module: str, depth: int = 0) -> tuple[bool, Any]:
+        """A constant the expression comes down to, following var. through module calls."""
+        if "constant_value" in expression:
+            return True, expression["constant_value"]
+        refs = [r for r in expression.get("references") or [] if isinstance(r, str)]
+        if len(refs) == 1 and refs[0].startswith("var.") and module and depth < 16:
+            call = self.module_calls.get(_config_key(module, ""))
+            inner = _obj(_obj(call).get("expressions")).get(refs[0].split(".")[1]) if call else None
+            if inner is None and call is not None:
+                return True, None  # the caller does not set it: the module's default (null here)
+            if isinstance(inner, dict):
+                return self._constant(inner, _parent_module(module), depth + 1)
+        return False, None
 
     def _reference(self, expression: dict, module: str, address: str, depth: int = 0) -> tuple[str, tuple] | None:
         """The resource an expression reads, from the plan's configuration references."""
@@ -269,6 +303,11 @@ class _PlanLoader:
                     if found:
                         return found
                 continue
+            if text.startswith("each.value") and depth == 0:
+                found = self._each_value(text, module, address)
+                if found:
+                    return found
+                continue
             if text.split(".")[0] in ("var", "local", "each", "count", "path", "module", "self", "terraform"):
                 continue
             parts = text.split(".")
@@ -284,6 +323,19 @@ class _PlanLoader:
             target = self._instance_for(target, address)
             return target, tuple(rest[:1])
         return None
+
+    def _each_value(self, text: str, module: str, address: str) -> tuple[str, tuple] | None:
+        """`for_each = aws_x.y` then `each.value.attr`: the instance of aws_x.y with our key."""
+        config = self.config_index.get(_config_key(address, module)) or {}
+        refs = [r for r in _obj(config.get("for_each_expression")).get("references") or [] if isinstance(r, str)]
+        key = re.search(r"(\[[^\]]*\])$", address)
+        if len(refs) != 1 or key is None or refs[0].split(".")[0] in ("var", "local", "module", "each"):
+            return None
+        parts = refs[0].split(".")
+        base = ".".join(parts[:3] if parts[0] == "data" else parts[:2])
+        target = f"{module}.{base}{key.group(1)}" if module else f"{base}{key.group(1)}"
+        rest = text.split(".")[2:]
+        return (target, tuple(rest[:1])) if target in self._addresses() else None
 
     def _instance_for(self, target: str, source: str) -> str:
         """A reference to a for_each/count resource: the instance with the source's key."""
