@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from typing import Iterable
 
+from ecr_lint import suppress
 from ecr_lint.catalog import Rule, load_rules
 from ecr_lint.config import Config
 from ecr_lint.engine import run
@@ -16,11 +18,30 @@ from ecr_lint.stack import Stack
 SKIP_DIRS = {".terraform", ".git", "node_modules", "__pycache__", ".terragrunt-cache"}
 
 
-def discover(paths: Iterable[str]) -> tuple[list[str], list[str], list[InputError]]:
+def _excluded(path: str, patterns: tuple[str, ...], bases: list[str]) -> bool:
+    """A glob pattern matches the path, or a parent, relative to a linted root or the config file."""
+    import fnmatch
+
+    if not patterns:
+        return False
+    candidates = {os.path.basename(path)}
+    for base in bases:
+        rel = os.path.relpath(os.path.abspath(path), base).replace(os.sep, "/")
+        if rel.startswith(".."):
+            continue
+        parts = rel.split("/")
+        candidates |= {"/".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    return any(fnmatch.fnmatch(c, p.rstrip("/")) for c in candidates for p in patterns)
+
+
+def discover(paths: Iterable[str], exclude: tuple[str, ...] = (),
+             bases: list[str] | None = None) -> tuple[list[str], list[str], list[InputError]]:
     """(stack directories, plan files, errors) for the paths given on the command line."""
     dirs: list[str] = []
     plans: list[str] = []
     errors: list[InputError] = []
+    paths = list(paths)
+    bases = (bases or []) + [os.path.abspath(p) for p in paths] + [os.getcwd()]
     for path in paths:
         if not os.path.exists(path):
             errors.append(InputError(path, 0, "no such file or directory"))
@@ -32,8 +53,9 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[str], list[InputErro
         else:
             found = []
             for current, subdirs, files in os.walk(path):
-                subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith("."))
-                if any(f.endswith((".tf", ".tf.json")) for f in files):
+                subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith(".")
+                                    and not _excluded(os.path.join(current, d), exclude, bases))
+                if any(f.endswith((".tf", ".tf.json")) for f in files) and not _excluded(current, exclude, bases):
                     found.append(current)
             if not found:
                 errors.append(InputError(path, 0, "no .tf files found here"))
@@ -57,12 +79,13 @@ def _called_modules(directory: str, config: ModuleConfig) -> set[str]:
 
 
 def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] | None = None,
-         rules_dirs: list[str] = ()) -> Report:
+         rules_dirs: list[str] = (), today: dt.date | None = None, progress=None) -> Report:
     config = config or Config()
-    rules = rules if rules is not None else load_rules(list(rules_dirs))
+    rules = rules if rules is not None else load_rules([*config.rules_dirs, *rules_dirs])
     rules = select_rules(rules, config)
     paths = list(paths)
-    dirs, plans, errors = discover(paths)
+    config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
+    dirs, plans, errors = discover(paths, config.exclude, config_dir)
     roots = [os.path.abspath(p) for p in paths if os.path.exists(p)]
     roots = [r if os.path.isdir(r) else os.path.dirname(r) for r in roots]
     module_cache: dict[str, ModuleConfig] = {}
@@ -74,9 +97,10 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     called = set()
     for d in dirs:
         called |= _called_modules(os.path.abspath(d), module_cache[os.path.abspath(d)])
-    for d in dirs:
-        if os.path.abspath(d) in called and len(dirs) > 1:
-            continue  # a local module: linted with the inputs its callers give it
+    roots_to_lint = [d for d in dirs if not (os.path.abspath(d) in called and len(dirs) > 1)]
+    for number, d in enumerate(roots_to_lint, start=1):
+        if progress:
+            progress(number, len(roots_to_lint), "stacks")
         values, var_errors = root_variables(d, list(config.var_files), dict(config.variables))
         errors.extend(var_errors)
         stack = StackLoader(d, values, roots, module_cache=module_cache).load()
@@ -94,6 +118,11 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
                 errors.append(err)
     results, internal = run(stacks, rules, config)
     errors.extend(internal)
+    resources = [r for s in stacks for r in s.resources]
+    module_spans = [(u.file, u.line, u.line, u.address) for s in stacks for u in s.unresolved]
+    results = suppress.apply(results, resources, module_spans, rules, config, today or dt.date.today())
+    if config.baseline:
+        results = suppress.apply_baseline(results, suppress.read_baseline(config.baseline), config.baseline)
     results = sorted(set(results), key=lambda r: (r.file, r.line, r.rule_id, r.address, r.status.value, r.message))
     errors = sorted(set(errors), key=lambda e: (e.file, e.line, e.message))
     return Report(results, errors, [s.root for s in stacks], rules)
@@ -113,6 +142,6 @@ def exit_code(report: Report, fail_on: str) -> int:
     if fail_on == "never":
         return 0
     threshold = Severity.parse(fail_on)
-    if any(r.status is not Status.PASS and r.severity >= threshold for r in report.results):
+    if any(r.severity >= threshold for r in report.findings):
         return 1
     return 0

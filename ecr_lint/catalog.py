@@ -38,6 +38,12 @@ class Rule:
     examples: dict
     file: str
     peers: dict = field(default_factory=dict)
+    builtin: str | None = None          # checked by the engine itself (suppressions)
+    looks_along: tuple = ()
+
+    @property
+    def custom(self) -> bool:
+        return self.id.startswith("ECR9")
 
     def applies_to(self, resource: Any, taggable_types: frozenset[str]) -> bool:
         if resource.mode == "data":
@@ -57,11 +63,13 @@ def _schema() -> dict:
 
 
 def load_rules(extra_dirs: list[str] = ()) -> list[Rule]:
+    """The built-in rules, then the team's own (ids ECR900-ECR999 are reserved for those)."""
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(_schema())
     rules: dict[str, Rule] = {}
     for directory in [rules_dir(), *extra_dirs]:
+        builtin = directory == rules_dir()
         if not os.path.isdir(directory):
             raise RuleFileError(f"{directory}: rules directory does not exist")
         for name in sorted(os.listdir(directory)):
@@ -69,6 +77,10 @@ def load_rules(extra_dirs: list[str] = ()) -> list[Rule]:
                 continue
             path = os.path.join(directory, name)
             rule = load_rule_file(path, validator)
+            if not builtin and not rule.custom:
+                raise RuleFileError(f"{path}: id: {rule.id} is not in ECR900-ECR999, the range reserved for custom rules")
+            if builtin and rule.custom:
+                raise RuleFileError(f"{path}: id: {rule.id} is reserved for custom rules")
             if rule.id in rules:
                 raise RuleFileError(f"{path}: id {rule.id} is already defined in {rules[rule.id].file}")
             rules[rule.id] = rule
@@ -85,7 +97,8 @@ def load_rule_file(path: str, validator: Any) -> Rule:
         raise RuleFileError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     except OSError as exc:
         raise RuleFileError(f"{path}: cannot read: {exc.strerror}") from None
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    # the most specific error first: "severity: 'fatal' is not one of ..." before "title is required"
+    errors = sorted(validator.iter_errors(data), key=lambda e: (-len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         err = errors[0]
         field_path = ".".join(str(p) for p in err.absolute_path) or "(top level)"
@@ -102,6 +115,7 @@ def load_rule_file(path: str, validator: Any) -> Rule:
         taggable=bool(applies.get("taggable")), stack_level=bool(applies.get("stack")),
         predicate=predicate, schema=check.get("schema"), schema_message=check.get("message", ""),
         examples=data["examples"], file=path, peers=data.get("peers", {}),
+        builtin=check.get("builtin"), looks_along=tuple(data.get("looks_along", [])),
     )
 
 

@@ -12,13 +12,13 @@ FORMATS = ("text", "json", "sarif", "github")
 
 
 class _LintByDefault(click.Group):
-    """`ecr-lint PATH...` lints; `ecr-lint rules|explain` are subcommands."""
+    """`ecr-lint PATH...` lints; `ecr-lint rules|explain|docs|graph` are subcommands."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
-            args = ["lint", *args]
-        elif not args:
+        if not args:
             args = ["lint"]
+        elif args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["lint", *args]
         return super().parse_args(ctx, args)
 
 
@@ -33,8 +33,33 @@ def main() -> None:
     """
 
 
-def _split(values: tuple[str, ...]) -> frozenset[str]:
+def _ids(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(v.strip().upper() for value in values for v in value.split(",") if v.strip())
+
+
+def _fail(message: str) -> None:
+    click.echo(f"ecr-lint: {message}", err=True)
+    sys.exit(2)
+
+
+def _settings(paths: tuple[str, ...], config_file: str | None):
+    """Defaults < the config file (--config, or found walking up from the first path)."""
+    from ecr_lint.config import ConfigError, find_config_file, from_file
+
+    path = config_file or (find_config_file(paths[0]) if paths else find_config_file("."))
+    try:
+        return from_file(path)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _rules(config, rules_dirs: tuple[str, ...] = ()):
+    from ecr_lint.catalog import RuleFileError, load_rules
+
+    try:
+        return load_rules([*config.rules_dirs, *rules_dirs])
+    except RuleFileError as exc:
+        _fail(str(exc))
 
 
 @main.command("lint")
@@ -47,17 +72,24 @@ def _split(values: tuple[str, ...]) -> frozenset[str]:
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(), help="A .tfvars file, as terraform -var-file.")
 @click.option("--var", "var_args", multiple=True, metavar="NAME=VALUE", help="A variable value, as terraform -var.")
 @click.option("--environment", default=None, help="Treat every repository as in this environment.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Config file (default: .ecr-lint.toml or pyproject.toml [tool.ecr-lint], found walking up).")
+@click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="A directory of custom rule files (ids ECR900-ECR999).")
+@click.option("--baseline", type=click.Path(dir_okay=False), default=None,
+              help="Accept the findings recorded in this baseline; fail only on new ones.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), default=None,
+              help="Record today's findings in this file and exit 0.")
 @click.option("--source-root", type=click.Path(file_okay=False), default=None,
               help="Plans: the directory holding the plan's .tf files (default: the plan's directory).")
 @click.option("--changed-only", is_flag=True, help="Plans: only resources the plan creates or changes.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report here.")
-def lint_command(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: tuple[str, ...],
-                 ignore: tuple[str, ...], var_files: tuple[str, ...], var_args: tuple[str, ...],
-                 environment: str | None, source_root: str | None, changed_only: bool, output: str | None) -> None:
+def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, environment, config_file,
+                 rules_dirs, baseline, write_baseline, source_root, changed_only, output) -> None:
     """Lint Terraform stacks and plans."""
+    from ecr_lint import suppress
     from ecr_lint.api import exit_code, lint
-    from ecr_lint.catalog import RuleFileError
-    from ecr_lint.config import Config
+    from ecr_lint.config import ConfigError
     from ecr_lint.reporters import render
 
     if not paths:
@@ -68,22 +100,28 @@ def lint_command(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: 
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--var")
         name, value = item.split("=", 1)
         variables[name.strip()] = value
-    config = Config().with_(
-        select=_split(select) or None, ignore=_split(ignore) or None, environment=environment,
-        var_files=tuple(var_files) or None, variables=variables or None, fail_on=fail_on,
-        source_root=source_root, changed_only=changed_only or None,
+    config = _settings(paths, config_file)
+    config = config.with_(
+        select=_ids(select) or None, ignore=_ids(ignore) or None, environment=environment,
+        var_files=(*config.var_files, *var_files) if var_files else None, variables=variables or None,
+        fail_on=fail_on, source_root=source_root, changed_only=changed_only or None,
+        baseline=None if write_baseline else baseline,
     )
-    try:
-        report = lint(paths, config)
-    except RuleFileError as exc:
-        click.echo(f"ecr-lint: {exc}", err=True)
-        sys.exit(2)
-    known = {r.id for r in report.rules}
-    unknown_ids = sorted((config.select | config.ignore) - {r.id for r in _all_rules()})
+    rules = _rules(config, rules_dirs)
+    unknown_ids = sorted((config.select | config.ignore | set(config.severity) | config.non_suppressible)
+                         - {r.id for r in rules})
     if unknown_ids:
-        click.echo(f"ecr-lint: unknown rule id(s): {', '.join(unknown_ids)}", err=True)
-        sys.exit(2)
-    del known
+        where = f" (in {config.config_file})" if config.config_file else ""
+        _fail(f"unknown rule id(s){where}: {', '.join(unknown_ids)} (see `ecr-lint rules`)")
+    progress = _progress() if fmt == "text" and sys.stderr.isatty() else None
+    try:
+        report = lint(paths, config, rules=rules, progress=progress)
+    except ConfigError as exc:
+        _fail(str(exc))
+    if write_baseline:
+        count = suppress.write_baseline(write_baseline, report.results)
+        click.echo(f"ecr-lint: wrote {count} finding(s) to the baseline {write_baseline}", err=True)
+        sys.exit(2 if report.errors else 0)
     text = render(report, fmt, color=(fmt == "text" and output is None and sys.stdout.isatty()))
     if output:
         with open(output, "w", encoding="utf-8") as handle:
@@ -93,32 +131,61 @@ def lint_command(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: 
     sys.exit(exit_code(report, config.fail_on))
 
 
-def _all_rules():
-    from ecr_lint.catalog import load_rules
+def _progress():
+    """Progress on stderr for long runs, only on a terminal and only for text output."""
 
-    return load_rules()
+    def show(done: int, total: int, what: str) -> None:
+        if total < 5:
+            return
+        end = "\n" if done == total else ""
+        click.echo(f"\r\x1b[2Kecr-lint: {done}/{total} {what}", err=True, nl=False)
+        if end:
+            click.echo("\r\x1b[2K", err=True, nl=False)
+
+    return show
 
 
 @main.command("rules")
-def rules_command() -> None:
+@click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
+def rules_command(rules_dirs, config_file) -> None:
     """List the rules: id, name, severity, title."""
-    for rule in _all_rules():
+    for rule in _rules(_settings((), config_file), rules_dirs):
         click.echo(f"{rule.id}  {rule.name:<32} {str(rule.severity):<8} {rule.title}")
 
 
 @main.command("explain")
 @click.argument("rule_id")
-def explain_command(rule_id: str) -> None:
+@click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
+def explain_command(rule_id: str, rules_dirs, config_file) -> None:
     """Show a rule's rationale, remediation and examples."""
-    rule = next((r for r in _all_rules() if r.id == rule_id.upper() or r.name == rule_id), None)
+    rules = _rules(_settings((), config_file), rules_dirs)
+    rule = next((r for r in rules if r.id == rule_id.upper() or r.name == rule_id), None)
     if rule is None:
-        click.echo(f"ecr-lint: no rule {rule_id!r} (see `ecr-lint rules`)", err=True)
-        sys.exit(2)
+        _fail(f"no rule {rule_id!r} (see `ecr-lint rules`)")
     click.echo(f"{rule.id} {rule.name} ({rule.severity})\n{rule.title}\n")
     click.echo(f"Why:\n{rule.rationale}\n\nFix:\n{rule.remediation}\n")
     click.echo(f"Fails:\n{rule.examples['fail']}\nPasses:\n{rule.examples['pass']}")
     for link in rule.links:
         click.echo(f"See: {link}")
+
+
+@main.command("docs")
+@click.argument("directory", type=click.Path(file_okay=False), default="docs/rules")
+@click.option("--check", is_flag=True, help="Exit 1 if the docs are stale instead of writing them.")
+def docs_command(directory: str, check: bool) -> None:
+    """Generate docs/rules/*.md from the rule files."""
+    from ecr_lint import docs
+
+    rules = _rules(_settings((), None))
+    if check:
+        stale = docs.stale(rules, directory)
+        for path in stale:
+            click.echo(f"stale: {path}", err=True)
+        sys.exit(1 if stale else 0)
+    for path in docs.write(rules, directory):
+        click.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,8 @@ def run(stacks: Iterable[Stack], rules: list[Rule], config: Config) -> tuple[lis
     for stack in stacks:
         ctx = RuleContext(stack, config)
         for rule in rules:
+            if rule.builtin:
+                continue  # applied after the checks (suppress.py)
             severity = Severity.parse(config.severity[rule.id]) if rule.id in config.severity else rule.severity
             try:
                 if rule.stack_level:

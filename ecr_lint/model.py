@@ -56,6 +56,7 @@ class Status(str, enum.Enum):
     PASS = "pass"
     FAIL = "fail"
     UNKNOWN = "unknown"
+    SUPPRESSED = "suppressed"   # a fail or unknown that an inline suppression or the baseline accepted
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,16 @@ class Result:
     file: str
     line: int
     stack: str = ""
+    suppression: "Suppressed | None" = None
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """Why a result is suppressed: inline (`inSource`) or by the baseline (`external`)."""
+
+    kind: str
+    reason: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -132,4 +143,9 @@ class Report:
 
     @property
     def findings(self) -> list[Result]:
-        return [r for r in self.results if r.status is not Status.PASS]
+        """What needs attention: fail and unknown results (suppressed ones are not)."""
+        return [r for r in self.results if r.status in (Status.FAIL, Status.UNKNOWN)]
+
+    @property
+    def suppressed(self) -> list[Result]:
+        return [r for r in self.results if r.status is Status.SUPPRESSED]

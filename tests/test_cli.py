@@ -106,9 +106,7 @@ def test_crashing_rule_is_reported_as_internal_error_with_exit_three(monkeypatch
 
     import dataclasses
     broken = [dataclasses.replace(r, predicate=boom) if r.id == "ECR002" else r for r in rules]
-    import ecr_lint.api
-
-    monkeypatch.setattr(ecr_lint.api, "load_rules", lambda *a, **k: broken)
+    monkeypatch.setattr(catalog, "load_rules", lambda *a, **k: broken)
     result = CliRunner().invoke(main, [SEED, "--format", "json"])
     assert result.exit_code == 3
     data = json.loads(result.output)

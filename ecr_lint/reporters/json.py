@@ -12,16 +12,20 @@ SCHEMA_VERSION = "1.0"
 
 
 def _result(result: Result) -> dict:
-    return {
+    entry = {
         "rule_id": result.rule_id, "address": result.address, "status": result.status.value,
         "severity": str(result.severity), "message": result.message,
         "file": relative_uri(result.file), "line": result.line, "stack": relative_uri(result.stack),
         "fingerprint": fingerprint(result),
     }
+    if result.suppression is not None:
+        entry["suppression"] = {"kind": result.suppression.kind, "reason": result.suppression.reason,
+                                "source": result.suppression.source}
+    return entry
 
 
 def as_dict(report: Report) -> dict:
-    findings = [r for r in report.results if r.status is not Status.PASS]
+    findings = report.findings
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ecr-lint", "version": __version__},
@@ -34,6 +38,7 @@ def as_dict(report: Report) -> dict:
             "failed": sum(1 for r in findings if r.status is Status.FAIL),
             "unknown": sum(1 for r in findings if r.status is Status.UNKNOWN),
             "passed": sum(1 for r in report.results if r.status is Status.PASS),
+            "suppressed": len(report.suppressed),
             "errors": len(report.errors),
         },
     }

@@ -32,7 +32,7 @@ def as_dict(report: Report) -> dict:
     rules = list(report.rules)
     index = {r.id: i for i, r in enumerate(rules)}
     results = []
-    for result in report.findings:
+    for result in report.findings + report.suppressed:
         level = "warning" if result.status is Status.UNKNOWN else _LEVELS[result.severity]
         entry = {
             "ruleId": result.rule_id,
@@ -48,6 +48,9 @@ def as_dict(report: Report) -> dict:
             "partialFingerprints": {"ecrLint/v1": fingerprint(result)},
             "properties": {"status": result.status.value},
         }
+        if result.suppression is not None:
+            entry["suppressions"] = [{"kind": result.suppression.kind, "status": "accepted",
+                                      "justification": result.suppression.reason}]
         if result.rule_id in index:
             entry["ruleIndex"] = index[result.rule_id]
         results.append(entry)

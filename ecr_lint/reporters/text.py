@@ -35,8 +35,9 @@ def render(report: Report, color: bool = False, **_: object) -> str:
     failed = sum(1 for r in findings if r.status is Status.FAIL)
     unknown = sum(1 for r in findings if r.status is Status.UNKNOWN)
     passed = sum(1 for r in report.results if r.status is Status.PASS)
+    suppressed = f", {len(report.suppressed)} suppressed" if report.suppressed else ""
     lines.append(f"{len(report.stacks)} stack(s), {len(report.rules)} rule(s): {failed} failed, "
-                 f"{unknown} unknown, {passed} passed, {len(report.errors)} input error(s)")
+                 f"{unknown} unknown, {passed} passed{suppressed}, {len(report.errors)} input error(s)")
     return "\n".join(lines) + "\n"
 
 
