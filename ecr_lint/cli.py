@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -83,15 +84,23 @@ def _rules(config, rules_dirs: tuple[str, ...] = ()):
 @click.option("--source-root", type=click.Path(file_okay=False), default=None,
               help="Plans: the directory holding the plan's .tf files (default: the plan's directory).")
 @click.option("--changed-only", is_flag=True, help="Plans: only resources the plan creates or changes.")
+@click.option("--changed-files", is_flag=True,
+              help="PATHS are changed files (pre-commit): lint the stacks that contain them, callers of modules included.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report here.")
 def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, environment, config_file,
-                 rules_dirs, baseline, write_baseline, source_root, changed_only, output) -> None:
+                 rules_dirs, baseline, write_baseline, source_root, changed_only, changed_files, output) -> None:
     """Lint Terraform stacks and plans."""
     from ecr_lint import suppress
     from ecr_lint.api import exit_code, lint
     from ecr_lint.config import ConfigError
     from ecr_lint.reporters import render
 
+    if changed_files:
+        from ecr_lint.changed import stacks_for
+
+        if not paths:
+            sys.exit(0)  # nothing changed
+        paths = tuple(os.path.relpath(p) for p in stacks_for(list(paths)))
     if not paths:
         raise click.UsageError("give at least one PATH (a directory, a .tf file or a plan JSON)")
     variables = {}
