@@ -78,51 +78,56 @@ def _called_modules(directory: str, config: ModuleConfig) -> set[str]:
     return out
 
 
-def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] | None = None,
-         rules_dirs: list[str] = (), today: dt.date | None = None, progress=None) -> Report:
-    config = config or Config()
-    rules = rules if rules is not None else load_rules([*config.rules_dirs, *rules_dirs])
-    rules = select_rules(rules, config)
+def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[list[Stack], list[InputError]]:
+    """Every stack and plan under the paths, loaded; unreadable inputs become errors."""
+    from ecr_lint.loaders.config import load_module
+    from ecr_lint.loaders.plan import PlanError, load_plan
+
     paths = list(paths)
     config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
     dirs, plans, errors = discover(paths, config.exclude, config_dir)
     roots = [os.path.abspath(p) for p in paths if os.path.exists(p)]
     roots = [r if os.path.isdir(r) else os.path.dirname(r) for r in roots]
     module_cache: dict[str, ModuleConfig] = {}
-    stacks: list[Stack] = []
-    from ecr_lint.loaders.config import load_module
-
     for d in dirs:
         module_cache.setdefault(os.path.abspath(d), load_module(os.path.abspath(d)))
-    called = set()
+    called: set[str] = set()
     for d in dirs:
         called |= _called_modules(os.path.abspath(d), module_cache[os.path.abspath(d)])
+    # a local module is linted with the inputs its callers give it, not on its own
     roots_to_lint = [d for d in dirs if not (os.path.abspath(d) in called and len(dirs) > 1)]
+    stacks: list[Stack] = []
     for number, d in enumerate(roots_to_lint, start=1):
         if progress:
             progress(number, len(roots_to_lint), "stacks")
         values, var_errors = root_variables(d, list(config.var_files), dict(config.variables))
         errors.extend(var_errors)
-        stack = StackLoader(d, values, roots, module_cache=module_cache).load()
-        stacks.append(stack)
+        stacks.append(StackLoader(d, values, roots, module_cache=module_cache).load())
     for plan in plans:
-        from ecr_lint.loaders.plan import PlanError, load_plan
-
         try:
             stacks.append(load_plan(plan, config.source_root, config.changed_only))
         except PlanError as exc:
             errors.append(InputError(plan, exc.line, exc.message))
     for stack in stacks:
-        for err in stack.errors:
-            if err not in errors:
-                errors.append(err)
+        errors.extend(err for err in stack.errors if err not in errors)
+    return stacks, errors
+
+
+def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] | None = None,
+         rules_dirs: list[str] = (), today: dt.date | None = None, progress=None) -> Report:
+    config = config or Config()
+    rules = rules if rules is not None else load_rules([*config.rules_dirs, *rules_dirs])
+    rules = select_rules(rules, config)
+    stacks, errors = load_stacks(paths, config, progress)
     results, internal = run(stacks, rules, config)
     errors.extend(internal)
     resources = [r for s in stacks for r in s.resources]
     module_spans = [(u.file, u.line, u.line, u.address) for s in stacks for u in s.unresolved]
     results = suppress.apply(results, resources, module_spans, rules, config, today or dt.date.today())
     if config.baseline:
-        results = suppress.apply_baseline(results, suppress.read_baseline(config.baseline), config.baseline)
+        known = suppress.read_baseline(config.baseline)
+        results = suppress.apply_baseline(results, known, config.baseline)
+        errors = suppress.baseline_errors(errors, known)
     results = sorted(set(results), key=lambda r: (r.file, r.line, r.rule_id, r.address, r.status.value, r.message))
     errors = sorted(set(errors), key=lambda e: (e.file, e.line, e.message))
     return Report(results, errors, [s.root for s in stacks], rules)
@@ -137,7 +142,7 @@ def exit_code(report: Report, fail_on: str) -> int:
     """0 clean, 1 findings at or above the threshold, 2 bad input, 3 internal error."""
     if any(e.kind == "internal" for e in report.errors):
         return 3
-    if report.errors:
+    if any(not e.baselined for e in report.errors):
         return 2
     if fail_on == "never":
         return 0

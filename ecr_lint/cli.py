@@ -122,15 +122,17 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
     if unknown_ids:
         where = f" (in {config.config_file})" if config.config_file else ""
         _fail(f"unknown rule id(s){where}: {', '.join(unknown_ids)} (see `ecr-lint rules`)")
-    progress = _progress() if fmt == "text" and sys.stderr.isatty() else None
+    progress = _progress() if fmt == "text" and _stderr_is_terminal() else None
     try:
         report = lint(paths, config, rules=rules, progress=progress)
     except ConfigError as exc:
         _fail(str(exc))
     if write_baseline:
-        count = suppress.write_baseline(write_baseline, report.results)
-        click.echo(f"ecr-lint: wrote {count} finding(s) to the baseline {write_baseline}", err=True)
-        sys.exit(2 if report.errors else 0)
+        count = suppress.write_baseline(write_baseline, report.results, report.errors)
+        known = sum(1 for e in report.errors if e.kind == "input")
+        click.echo(f"ecr-lint: wrote {count} finding(s) and {known} known input error(s) to the baseline "
+                   f"{write_baseline}", err=True)
+        sys.exit(3 if any(e.kind == "internal" for e in report.errors) else 0)
     text = render(report, fmt, color=(fmt == "text" and output is None and sys.stdout.isatty()))
     if output:
         with open(output, "w", encoding="utf-8") as handle:
@@ -138,6 +140,10 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
     else:
         click.echo(text, nl=False)
     sys.exit(exit_code(report, config.fail_on))
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def _progress():
@@ -178,6 +184,27 @@ def explain_command(rule_id: str, rules_dirs, config_file) -> None:
     click.echo(f"Fails:\n{rule.examples['fail']}\nPasses:\n{rule.examples['pass']}")
     for link in rule.links:
         click.echo(f"See: {link}")
+
+
+@main.command("graph")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid", show_default=True)
+@click.option("--var-file", "var_files", multiple=True, type=click.Path())
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
+def graph_command(paths, fmt, var_files, config_file) -> None:
+    """Draw the resource graph, edges labelled with the rules that look along them."""
+    from ecr_lint.api import load_stacks
+    from ecr_lint.reporters import graph
+
+    if not paths:
+        raise click.UsageError("give at least one PATH")
+    config = _settings(paths, config_file).with_(var_files=tuple(var_files) or None)
+    stacks, errors = load_stacks(paths, config)
+    for error in errors:
+        click.echo(f"ecr-lint: {error}", err=True)
+    click.echo({"mermaid": graph.to_mermaid, "dot": graph.to_dot, "json": graph.to_json}[fmt](
+        stacks, _rules(config)), nl=False)
+    sys.exit(2 if errors else 0)
 
 
 @main.command("docs")

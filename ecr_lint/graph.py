@@ -84,6 +84,26 @@ class ResourceGraph:
                     out.append(Edge(s, address, d["attribute"], d["path"]))
         return sorted(out, key=lambda e: (e.source, e.attribute))
 
+    def resource_edges(self) -> list[Edge]:
+        """Edges between resources and data sources, through variables, locals and module outputs."""
+        out: set[Edge] = set()
+        for source, data in self._g.nodes(data=True):
+            if data.get("resource") is None:
+                continue
+            for _, first, edge in self._g.out_edges(source, data=True):
+                targets = [(first, edge["path"])]
+                seen = {source}
+                while targets:
+                    node, path = targets.pop()
+                    if node in seen:
+                        continue
+                    seen.add(node)
+                    if self.resource(node) is not None:
+                        out.add(Edge(source, node, edge["attribute"], path))
+                    elif self.kind(node) in PASS_THROUGH:
+                        targets.extend((t, d["path"]) for _, t, d in self._g.out_edges(node, data=True))
+        return sorted(out, key=lambda e: (e.source, e.target, e.attribute))
+
     def cycles(self) -> list[list[str]]:
         simple = nx.DiGraph(self._g)
         return [sorted(c) for c in nx.simple_cycles(simple)]

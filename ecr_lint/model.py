@@ -128,6 +128,7 @@ class InputError:
     line: int
     message: str
     kind: str = "input"   # "input" or "internal"
+    baselined: bool = False  # a known input error recorded in the baseline: shown, not failing
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

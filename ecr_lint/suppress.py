@@ -182,11 +182,19 @@ def _meta(rule_id: str, address: str, sup: Suppression, message: str) -> Result:
 BASELINE_VERSION = 1
 
 
-def write_baseline(path: str, results: list[Result]) -> int:
+def error_fingerprint(error) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"error|{relative_uri(error.file)}|{error.message}".encode()).hexdigest()[:32]
+
+
+def write_baseline(path: str, results: list[Result], errors: list = ()) -> int:
     entries = sorted({(fingerprint(r), r.rule_id, r.address, relative_uri(r.file))
                       for r in results if r.status in (Status.FAIL, Status.UNKNOWN)})
+    known_errors = sorted({(error_fingerprint(e), relative_uri(e.file), e.message) for e in errors if e.kind == "input"})
     data = {"ecr_lint_baseline": BASELINE_VERSION,
-            "findings": [{"fingerprint": f, "rule_id": i, "address": a, "file": p} for f, i, a, p in entries]}
+            "findings": [{"fingerprint": f, "rule_id": i, "address": a, "file": p} for f, i, a, p in entries],
+            "errors": [{"fingerprint": f, "file": p, "message": m} for f, p, m in known_errors]}
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=1)
         handle.write("\n")
@@ -206,7 +214,14 @@ def read_baseline(path: str) -> set[str]:
     if not isinstance(data, dict) or data.get("ecr_lint_baseline") != BASELINE_VERSION or \
             not isinstance(data.get("findings"), list):
         raise ConfigError(f"{path}: not an ecr-lint baseline (write one with --write-baseline)")
-    return {f.get("fingerprint") for f in data["findings"] if isinstance(f, dict)}
+    entries = data["findings"] + (data.get("errors") if isinstance(data.get("errors"), list) else [])
+    return {f.get("fingerprint") for f in entries if isinstance(f, dict)}
+
+
+def baseline_errors(errors: list, fingerprints: set[str]) -> list:
+    """Input errors already known when the baseline was written are shown but do not fail the run."""
+    return [dataclasses.replace(e, baselined=True) if e.kind == "input" and error_fingerprint(e) in fingerprints else e
+            for e in errors]
 
 
 def apply_baseline(results: list[Result], fingerprints: set[str], path: str) -> list[Result]:

@@ -224,3 +224,33 @@ def test_custom_rule_errors_are_precise(tmp_path):
     result = CliRunner().invoke(main, ["rules", "--rules-dir", str(tmp_path / "bad")])
     assert result.exit_code == 2
     assert f"{tmp_path / 'bad' / 'ECR902.yaml'}: " in result.output and "severity" in result.output
+
+
+# --- adopting ecr-lint on an existing tree: run, write a baseline, gate new findings -------------
+
+def test_adopt_on_the_realworld_corpus_in_three_steps(tmp_path):
+    from conftest import SHARED, needs_shared
+    import shutil
+
+    realworld = os.path.join(SHARED, "corpus", "realworld")
+    if not os.path.isdir(realworld):
+        needs_shared("corpus", "realworld")  # fails under .ci/run
+        import pytest
+
+        pytest.skip(f"{realworld} is not here")
+    tree = tmp_path / "realworld"
+    shutil.copytree(realworld, tree)
+    # 1. run: findings (and a few unreadable inputs: module folders the copies do not hold)
+    first = run("realworld", "--format", "json", cwd=tmp_path)
+    assert first.exit_code == 2
+    data = json.loads(first.output)
+    assert data["summary"]["failed"] > 100 and data["summary"]["errors"] > 0
+    # 2. write the baseline
+    written = run("realworld", "--write-baseline", "ecr-lint-baseline.json", cwd=tmp_path)
+    assert written.exit_code == 0, written.output
+    # 3. gate: today's state passes, a new finding fails
+    assert run("realworld", "--baseline", "ecr-lint-baseline.json", cwd=tmp_path).exit_code == 0
+    write(tree / "new-service", {"main.tf": 'resource "aws_ecr_repository" "new" {\n  name = "new"\n}\n'})
+    gated = run("realworld", "--baseline", "ecr-lint-baseline.json", "--format", "json", cwd=tmp_path)
+    assert gated.exit_code == 1
+    assert {f["address"] for f in json.loads(gated.output)["findings"]} == {"aws_ecr_repository.new"}

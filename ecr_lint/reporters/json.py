@@ -31,7 +31,8 @@ def as_dict(report: Report) -> dict:
         "tool": {"name": "ecr-lint", "version": __version__},
         "findings": [_result(r) for r in findings],
         "results": [_result(r) for r in report.results],
-        "errors": [{"file": relative_uri(e.file), "line": e.line, "message": e.message, "kind": e.kind} for e in report.errors],
+        "errors": [{"file": relative_uri(e.file), "line": e.line, "message": e.message, "kind": e.kind,
+                    **({"baselined": True} if e.baselined else {})} for e in report.errors],
         "summary": {
             "stacks": len(report.stacks),
             "rules": len(report.rules),

@@ -31,7 +31,8 @@ def render(report: Report, color: bool = False, **_: object) -> str:
         lines.append("")
     for error in report.errors:
         lines.append(_style(f"{_display(error.file)}{':' + str(error.line) if error.line else ''}: "
-                            f"{'internal error' if error.kind == 'internal' else 'error'}: {error.message}", "31", color))
+                            f"{'internal error' if error.kind == 'internal' else 'error'}"
+                            f"{' (in the baseline)' if error.baselined else ''}: {error.message}", "31", color))
     failed = sum(1 for r in findings if r.status is Status.FAIL)
     unknown = sum(1 for r in findings if r.status is Status.UNKNOWN)
     passed = sum(1 for r in report.results if r.status is Status.PASS)
