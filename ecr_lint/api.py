@@ -6,11 +6,11 @@ import datetime as dt
 import os
 from typing import Iterable
 
-from ecr_lint import suppress
+from ecr_lint import redact, suppress
 from ecr_lint.catalog import Rule, load_rules
 from ecr_lint.config import Config
 from ecr_lint.engine import run
-from ecr_lint.loaders.config import ModuleConfig, module_files
+from ecr_lint.loaders.config import ModuleConfig, module_files, reading_roots
 from ecr_lint.loaders.hcl import StackLoader, root_variables
 from ecr_lint.model import InputError, Report, Result, Severity, Status
 from ecr_lint.stack import Stack
@@ -86,11 +86,10 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[li
     paths = list(paths)
     config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
     dirs, plans, errors = discover(paths, config.exclude, config_dir)
-    roots = [os.path.abspath(p) for p in paths if os.path.exists(p)]
-    roots = [r if os.path.isdir(r) else os.path.dirname(r) for r in roots]
+    roots = reading_roots([p for p in paths if os.path.exists(p)])
     module_cache: dict[str, ModuleConfig] = {}
     for d in dirs:
-        module_cache.setdefault(os.path.abspath(d), load_module(os.path.abspath(d)))
+        module_cache.setdefault(os.path.abspath(d), load_module(os.path.abspath(d), None, roots, config.max_file_bytes))
     called: set[str] = set()
     for d in dirs:
         called |= _called_modules(os.path.abspath(d), module_cache[os.path.abspath(d)])
@@ -102,7 +101,8 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[li
             progress(number, len(roots_to_lint), "stacks")
         values, var_errors = root_variables(d, list(config.var_files), dict(config.variables))
         errors.extend(var_errors)
-        stacks.append(StackLoader(d, values, roots, module_cache=module_cache).load())
+        stacks.append(StackLoader(d, values, roots, module_cache=module_cache,
+                                  max_file_bytes=config.max_file_bytes).load())
     for plan in plans:
         try:
             stacks.append(load_plan(plan, config.source_root, config.changed_only))
@@ -128,6 +128,8 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
         known = suppress.read_baseline(config.baseline)
         results = suppress.apply_baseline(results, known, config.baseline)
         errors = suppress.baseline_errors(errors, known)
+    secrets = redact.secrets_of(r.attributes for s in stacks if s.source == "plan" for r in s.resources)
+    results, errors = redact.redact(results, secrets), redact.redact(errors, secrets)
     results = sorted(set(results), key=lambda r: (r.file, r.line, r.rule_id, r.address, r.status.value, r.message))
     errors = sorted(set(errors), key=lambda e: (e.file, e.line, e.message))
     return Report(results, errors, [s.root for s in stacks], rules)

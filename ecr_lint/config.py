@@ -37,6 +37,7 @@ class Config:
     var_files: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict)
     baseline: str | None = None
+    max_file_bytes: int = 4 * 1024 * 1024         # larger .tf files are an input error, not read
     config_file: str | None = None                # where the settings came from, for messages
 
     def with_(self, **changes: Any) -> "Config":

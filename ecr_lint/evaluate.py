@@ -15,10 +15,15 @@ from ecr_lint.model import Ref, Unknown
 
 MAX_COLLECTION = 100_000
 MAX_STRING = 10_000_000
+MAX_STEPS = 2_000_000   # evaluation steps per stack: nested for-expressions cannot run away
 
 
 class EvalError(Exception):
     """What Terraform itself would reject (a type error, a missing key)."""
+
+
+class BudgetExceeded(EvalError):
+    """The stack needs more evaluation work than ecr-lint allows for one stack."""
 
 
 class ObjectValue(dict):
@@ -214,10 +219,16 @@ class Evaluator:
     The context returns (value, steps consumed). It records graph edges itself.
     """
 
-    def __init__(self, functions: dict[str, Callable[..., Any]]):
+    def __init__(self, functions: dict[str, Callable[..., Any]], max_steps: int = MAX_STEPS):
         self.functions = functions
+        self.steps = 0
+        self.max_steps = max_steps
 
     def eval(self, node: ast.Node, scope: Scope) -> Any:
+        self.steps += 1
+        if self.steps > self.max_steps:
+            raise BudgetExceeded(f"evaluation stopped after {self.max_steps} steps (an expression that grows "
+                                 "without bound?)")
         method = getattr(self, "e_" + type(node).__name__)
         return method(node, scope)
 
@@ -237,10 +248,9 @@ class Evaluator:
         if unknowns:
             partial = "".join(p if isinstance(p, str) else (p.partial if isinstance(p.partial, str) else "${unknown}") for p in pieces)
             return merge_unknowns(unknowns, partial)
-        text = "".join(pieces)
-        if len(text) > MAX_STRING:
+        if sum(len(p) for p in pieces) > MAX_STRING:  # checked before building it
             raise EvalError("string template result too large")
-        return text
+        return "".join(pieces)
 
     def _render_into(self, parts: tuple, scope: Scope, out: list) -> None:
         for part in parts:
@@ -434,6 +444,7 @@ class Evaluator:
         pairs = _iterate(coll)
         if len(pairs) > MAX_COLLECTION:
             raise EvalError(f"for expression over more than {MAX_COLLECTION} elements")
+        self.steps += len(pairs)
         out_list: list[Any] = []
         out_map: dict[str, Any] = {}
         for k, v in pairs:

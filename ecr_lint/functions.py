@@ -416,7 +416,7 @@ def _replace(text: Any, old: Any, new: Any) -> Any:
             pattern = re.compile(old[1:-1])
         except re.error as exc:
             raise EvalError(f"replace(): invalid regular expression: {exc}") from None
-        return pattern.sub(re.sub(r"\$(\d+)", r"\\\1", new), text)
+        return pattern.sub(re.sub(r"\$(\d+)", r"\\\1", new), _regex_input(text))
     return text.replace(old, new)
 
 
@@ -481,9 +481,16 @@ def _indent(spaces: Any, text: Any) -> Any:
     return to_string(text).replace("\n", "\n" + pad)
 
 
+def _regex_input(text: Any) -> str:
+    text = to_string(text)
+    if len(text) > MAX_REGEX_INPUT:
+        raise EvalError(f"regex input longer than {MAX_REGEX_INPUT} characters")
+    return text
+
+
 @function("regex")
 def _regex(pattern: Any, text: Any) -> Any:
-    match = _compile(pattern).search(to_string(text))
+    match = _compile(pattern).search(_regex_input(text))
     if not match:
         raise EvalError("regex(): pattern did not match")
     if match.re.groupindex:
@@ -495,7 +502,7 @@ def _regex(pattern: Any, text: Any) -> Any:
 def _regexall(pattern: Any, text: Any) -> Any:
     compiled = _compile(pattern)
     out = []
-    for match in compiled.finditer(to_string(text)):
+    for match in compiled.finditer(_regex_input(text)):
         if compiled.groupindex:
             out.append(match.groupdict())
         else:
@@ -503,9 +510,15 @@ def _regexall(pattern: Any, text: Any) -> Any:
     return out
 
 
+MAX_REGEX_INPUT = 100_000
+
+
 def _compile(pattern: Any) -> re.Pattern:
+    text = to_string(pattern)
+    if len(text) > 1_000:
+        raise EvalError("regular expression longer than 1000 characters")
     try:
-        return re.compile(to_string(pattern))
+        return re.compile(text)
     except re.error as exc:
         raise EvalError(f"invalid regular expression: {exc}") from None
 
@@ -583,6 +596,8 @@ def _jsondecode(text: Any) -> Any:
         return json.loads(to_string(text))
     except ValueError as exc:
         raise EvalError(f"jsondecode(): invalid JSON: {exc}") from None
+    except RecursionError:
+        raise EvalError("jsondecode(): JSON nested too deeply") from None
 
 
 @function("base64encode")

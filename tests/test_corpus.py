@@ -41,3 +41,15 @@ def test_each_checkov_probe_loads_cleanly(probe):
         pytest.skip(f"{probe} holds no .tf files")
     report = lint([path])
     assert [str(e) for e in report.errors] == []
+
+
+def test_every_json_file_in_the_corpus_is_a_plan_or_a_clear_error():
+    files = sorted(os.path.join(d, f) for d, _, names in os.walk(CORPUS) for f in names if f.endswith(".json"))
+    report = lint(files)
+    assert [str(e) for e in report.errors if e.kind == "internal"] == []
+    not_plans = {os.path.relpath(e.file, CORPUS) for e in report.errors}
+    for error in report.errors:
+        assert error.message.startswith("not a Terraform plan"), error
+    plans = [f for f in files if os.path.relpath(f, CORPUS) not in not_plans]
+    assert len(plans) >= 13  # corpus/plans and checkov's upstream plans
+    assert "checkov/upstream/tests/cloudformation/checks/resource/aws/example_ECRPolicy/ECRPolicy_passed.json" in not_plans

@@ -147,3 +147,20 @@ def test_unknown_key_resolved_through_configuration_references(tmp_path):
     report = lint([str(tmp_path / "plan.json")], Config(select=frozenset({"ECR001", "ECR010"})))
     assert statuses(report, "ECR001") == {"aws_ecr_repository.r": "pass"}
     assert report.errors == []
+
+
+def test_a_sensitive_policy_is_analysed_but_never_printed(tmp_path):
+    secret_account = "444455556666"
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:BatchGetImage",
+                                                                  "Principal": {"AWS": f"arn:aws:iam::{secret_account}:root"}}]})
+    plan = _plan([], [{
+        "address": "aws_ecr_repository_policy.p", "mode": "managed", "type": "aws_ecr_repository_policy", "name": "p",
+        "change": {"actions": ["create"], "after": {"repository": "r", "policy": policy},
+                   "after_unknown": {}, "after_sensitive": {"policy": True}},
+    }])
+    write(tmp_path, {"plan.json": json.dumps(plan)})
+    for fmt in ("text", "json", "sarif", "github"):
+        result = CliRunner().invoke(main, [str(tmp_path / "plan.json"), "--select", "ECR005", "--format", fmt])
+        assert result.exit_code == 1, result.output  # the unknown account still fails ECR005
+        assert secret_account not in result.output
+    assert "(sensitive)" in CliRunner().invoke(main, [str(tmp_path / "plan.json"), "--select", "ECR005"]).output

@@ -62,24 +62,56 @@ def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
         raise ValueError(f"not UTF-8 text (byte {exc.start}, line {line})") from None
 
 
-def load_module(directory: str, parse_file=None) -> ModuleConfig:
+def within(path: str, roots: list[str]) -> bool:
+    real = os.path.realpath(path)
+    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def reading_roots(paths: list[str]) -> list[str]:
+    """What ecr-lint may read: the linted paths and the git repositories that hold them
+    (stacks call `../../modules/x`), never beyond, whatever symlinks say."""
+    roots: list[str] = []
+    for path in paths:
+        real = os.path.realpath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+        roots.append(real)
+        probe = real
+        while True:
+            if os.path.exists(os.path.join(probe, ".git")):
+                roots.append(probe)
+                break
+            parent = os.path.dirname(probe)
+            if parent == probe:
+                break
+            probe = parent
+    return sorted(set(roots))
+
+
+def load_module(directory: str, parse_file=None, roots: list[str] | None = None,
+                max_bytes: int = MAX_FILE_BYTES) -> ModuleConfig:
     config = ModuleConfig(directory)
     for path in module_files(directory):
         config.files.append(path)
+        if roots is not None and not within(path, roots):
+            config.errors.append(InputError(path, 0, f"symlink to {os.path.realpath(path)}, outside the linted tree: "
+                                                     "not read"))
+            continue
         try:
-            body = (parse_file or parse_source)(path)
+            body = parse_file(path) if parse_file else parse_source(path, max_bytes)
         except HclSyntaxError as exc:
             config.errors.append(InputError(path, exc.line, exc.message))
             continue
         except (OSError, ValueError) as exc:
             config.errors.append(InputError(path, 0, str(exc) if not isinstance(exc, OSError) else f"cannot read: {exc.strerror}"))
             continue
+        except RecursionError:
+            config.errors.append(InputError(path, 0, "nested too deeply to parse"))
+            continue
         _declare(config, body, path)
     return config
 
 
-def parse_source(path: str) -> ast.Body:
-    text = read_text(path)
+def parse_source(path: str, max_bytes: int = MAX_FILE_BYTES) -> ast.Body:
+    text = read_text(path, max_bytes)
     if path.endswith(".json"):
         return parse_json_config(text)
     if not text.strip():

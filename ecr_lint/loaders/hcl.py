@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ecr_lint.evaluate import (
-    EvalError, Evaluator, ObjectValue, Scope, contains_unknown, deep_plain, plain, symbolic,
+    BudgetExceeded, EvalError, Evaluator, ObjectValue, Scope, contains_unknown, deep_plain, plain, symbolic,
     to_number, to_string,
 )
 from ecr_lint.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
 from ecr_lint.loaders import syntax as ast
-from ecr_lint.loaders.config import Decl, ModuleConfig, load_module, read_text
+from ecr_lint.loaders.config import Decl, ModuleConfig, load_module, read_text, within
 from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
 from ecr_lint.stack import Stack, Unresolved, taggable_types
@@ -49,7 +49,7 @@ class StackLoader:
 
     def __init__(self, root_dir: str, variables: dict[str, Any], allowed_roots: list[str],
                  parse_file: Callable[[str], ast.Body] | None = None,
-                 module_cache: dict[str, ModuleConfig] | None = None):
+                 module_cache: dict[str, ModuleConfig] | None = None, max_file_bytes: int | None = None):
         self.root_dir = os.path.abspath(root_dir)
         self.allowed_roots = [os.path.realpath(r) for r in allowed_roots] + [os.path.realpath(root_dir)]
         self.evaluator = Evaluator(FUNCTIONS)
@@ -60,12 +60,14 @@ class StackLoader:
         self.module_cache = module_cache if module_cache is not None else {}
         self.current: list[tuple[str, str]] = []  # (graph node, attribute path) being evaluated
         self.root_variables = variables
+        self.max_file_bytes = max_file_bytes
 
     # -- module configurations are parsed once per directory
     def config(self, directory: str) -> ModuleConfig:
         directory = os.path.abspath(directory)
         if directory not in self.module_cache:
-            self.module_cache[directory] = load_module(directory, self.parse_file)
+            extra = {"max_bytes": self.max_file_bytes} if self.max_file_bytes else {}
+            self.module_cache[directory] = load_module(directory, self.parse_file, self.allowed_roots, **extra)
         config = self.module_cache[directory]
         return config
 
@@ -90,6 +92,10 @@ class StackLoader:
             source, attribute = self.current[-1]
             if source != target:
                 self.graph.add_edge(source, target, attribute, ".".join(str(p) for p in path))
+
+    def budget_exceeded(self, message: str) -> None:
+        if not any(e.message == message for e in self.errors):
+            self.errors.append(InputError(self.root_dir, 0, message))
 
     def evaluating(self, node: str, attribute: str = "") -> "_Frame":
         return _Frame(self, node, attribute)
@@ -195,6 +201,9 @@ class ModuleInstance:
         """Evaluate; an error Terraform would report becomes an Unknown carrying it."""
         try:
             return self.evaluator.eval(expr, scope)
+        except BudgetExceeded as exc:
+            self.loader.budget_exceeded(str(exc))
+            return Unknown(f"{where}: {exc}")
         except EvalError as exc:
             return Unknown(f"{where}: {exc}")
         except RecursionError:
@@ -478,6 +487,13 @@ class ModuleInstance:
             self.children[name] = child
             return child
         directory = os.path.normpath(os.path.join(os.path.dirname(decl.file), source))
+        if os.path.isdir(directory) and not within(directory, self.loader.allowed_roots):
+            child = Unresolved(call_address, f"module.{name}: source {source!r} is outside the linted tree and its "
+                               "repository; ecr-lint does not read it (lint from a common parent directory)",
+                               decl.file, decl.block.line)
+            self.loader.unresolved.append(child)
+            self.children[name] = child
+            return child
         if self.depth >= MAX_MODULE_DEPTH or not os.path.isdir(directory):
             reason = (f"module.{name}: source {source!r} is not a directory" if not os.path.isdir(directory)
                       else f"module.{name}: modules nested deeper than {MAX_MODULE_DEPTH} (a module calling itself?)")
@@ -486,9 +502,6 @@ class ModuleInstance:
             self.children[name] = child
             return child
         config = self.loader.config(directory)
-        real = os.path.realpath(directory)
-        if real not in self.loader.allowed_roots:
-            self.loader.allowed_roots.append(real)
         for err in config.errors:
             if err not in self.loader.errors:
                 self.loader.errors.append(err)

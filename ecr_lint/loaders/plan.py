@@ -65,6 +65,8 @@ def read_plan(path: str) -> tuple[dict, str]:
         raise PlanError(f"not UTF-8 text (byte {exc.start})") from None
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise PlanError("JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
         what = "truncated JSON" if exc.pos >= len(text.rstrip()) else f"not valid JSON: {exc.msg}"
         raise PlanError(what, exc.lineno) from None
@@ -117,7 +119,9 @@ class _PlanLoader:
 
         variables = {k: v.get("value") for k, v in _obj(self.data.get("variables")).items() if isinstance(v, dict)}
         try:
-            stack = StackLoader(self.source_root, variables, [self.source_root]).load()
+            from ecr_lint.loaders.config import reading_roots
+
+            stack = StackLoader(self.source_root, variables, reading_roots([self.source_root])).load()
         except Exception as exc:  # the plan is authoritative; the source only adds detail
             self.errors.append(InputError(self.source_root, 0, f"cannot evaluate the plan's source: {exc}"))
             return None
@@ -139,8 +143,8 @@ class _PlanLoader:
         resources: dict[str, Resource] = {}
         changed: set[str] = set()
         seen: set[str] = set()
-        for rc in self.data.get("resource_changes", []) or []:
-            if not isinstance(rc, dict) or "address" not in rc:
+        for index, rc in enumerate(_list(self.data.get("resource_changes"))):
+            if not self._well_formed(rc, f"resource_changes[{index}]"):
                 continue
             change = _obj(rc.get("change"))
             actions = set(change.get("actions") or [])
@@ -155,15 +159,19 @@ class _PlanLoader:
             resources[rc["address"]] = self._resource(rc, after, change.get("after_unknown"),
                                                       change.get("after_sensitive"))
         for module in _walk_modules(_obj(self.data.get("planned_values")).get("root_module")):
-            for res in module.get("resources", []) or []:
-                if isinstance(res, dict) and res.get("address") not in seen and "address" in res:
+            for index, res in enumerate(_list(module.get("resources"))):
+                if not self._well_formed(res, f"planned_values resources[{index}]"):
+                    continue
+                if res.get("address") not in seen:
                     seen.add(res["address"])
                     resources[res["address"]] = self._resource(res, res.get("values") or {}, None,
                                                                res.get("sensitive_values"))
         prior = _obj(_obj(self.data.get("prior_state")).get("values")).get("root_module")
         for module in _walk_modules(prior):
-            for res in module.get("resources", []) or []:
-                if isinstance(res, dict) and res.get("address") not in seen and res.get("mode") == "data":
+            for index, res in enumerate(_list(module.get("resources"))):
+                if not self._well_formed(res, f"prior_state resources[{index}]"):
+                    continue
+                if res.get("address") not in seen and res.get("mode") == "data":
                     seen.add(res["address"])
                     resources[res["address"]] = self._resource(res, res.get("values") or {}, None,
                                                                res.get("sensitive_values"))
@@ -178,6 +186,27 @@ class _PlanLoader:
                                          if isinstance(e, dict) and "constant_value" in e}
         return Stack(os.path.abspath(self.path), chosen, self.graph, self.errors, [], module_variables[""],
                      source="plan", module_variables=module_variables)
+
+    def _well_formed(self, entry: Any, where: str) -> bool:
+        """A resource entry with the shape Terraform writes; anything else is an error entry."""
+        problem = None
+        if not isinstance(entry, dict):
+            problem = "is not an object"
+        elif not isinstance(entry.get("address"), str) or not entry["address"]:
+            problem = "has no address"
+        else:
+            for key in ("type", "name", "module_address", "provider_name"):
+                if key in entry and not isinstance(entry[key], str):
+                    problem = f"({entry['address']}) has a {key} that is not a string"
+            if entry.get("mode", "managed") not in ("managed", "data"):
+                problem = f"({entry['address']}) has mode {entry.get('mode')!r}"
+            change = entry.get("change", {})
+            if not isinstance(change, dict) or not isinstance(change.get("actions", []), list) \
+                    or not all(isinstance(a, str) for a in change.get("actions", [])):
+                problem = f"({entry['address']}) has a change that is not a Terraform change"
+        if problem:
+            self.errors.append(InputError(self.path, 0, f"{where} {problem}: skipped"))
+        return problem is None
 
     def _resource(self, rc: dict, after: Any, after_unknown: Any, sensitive: Any) -> Resource:
         address = rc["address"]
@@ -393,11 +422,15 @@ def _obj(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _walk_modules(module: Any):
     if not isinstance(module, dict):
         return
     yield module
-    for child in module.get("child_modules", []) or []:
+    for child in _list(module.get("child_modules")):
         yield from _walk_modules(child)
 
 

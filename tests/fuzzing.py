@@ -1,0 +1,173 @@
+"""Fuzzing strategies and the property every input must satisfy (shared by tests and scripts/fuzz.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import tempfile
+from contextlib import contextmanager
+
+from hypothesis import strategies as st
+
+from ecr_lint.api import exit_code, lint
+from ecr_lint.functions import FUNCTIONS
+from ecr_lint.model import Status
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.normpath(os.path.join(REPO, "..", "shared"))
+MAX_SECONDS = 20
+
+
+def seed_files(suffixes: tuple[str, ...], limit_bytes: int = 12_000) -> list[str]:
+    roots = [os.path.join(REPO, "fixtures"), os.path.join(REPO, "terraform"), os.path.join(SHARED, "corpus")]
+    found = []
+    for root in roots:
+        for current, _, files in os.walk(root):
+            for name in files:
+                path = os.path.join(current, name)
+                if name.endswith(suffixes) and os.path.getsize(path) <= limit_bytes:
+                    found.append(path)
+    return sorted(found)
+
+
+HCL_SEEDS = seed_files((".tf",))
+PLAN_SEEDS = [p for p in seed_files((".json",), 200_000) if "plan" in os.path.basename(p).lower()]
+
+_SIGNIFICANT = ['{', '}', '[', ']', '(', ')', '"', '${', '%{', '}', '=', '\n', '#', '<<EOF\n', '\\', '.', '*', '...',
+                '?', ':', ',', 'for', 'in', 'if', '=>', '-', '!', 'null', '0', '\x00', '\xe9', '/*']
+
+
+@st.composite
+def mutated_hcl(draw) -> str:
+    with open(draw(st.sampled_from(HCL_SEEDS)), encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    for _ in range(draw(st.integers(1, 4))):
+        if not text:
+            break
+        at = draw(st.integers(0, len(text)))
+        kind = draw(st.sampled_from(["insert", "delete", "duplicate", "truncate", "swap"]))
+        if kind == "insert":
+            text = text[:at] + draw(st.sampled_from(_SIGNIFICANT)) + text[at:]
+        elif kind == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 40)):]
+        elif kind == "duplicate":
+            text = text[:at] + text[at:at + draw(st.integers(1, 200))] + text[at:]
+        elif kind == "truncate":
+            text = text[:at]
+        else:
+            other = draw(st.integers(0, len(text)))
+            a, b = sorted((at, other))
+            text = text[:a] + text[b:] + text[a:b]
+    return text
+
+
+_JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=8),
+                       st.sampled_from(["*", "ecr:*", "${x}", "", "create", "delete"]))
+_JSON_ANY = st.recursive(_JSON_LEAF, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                             st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+                         max_leaves=6)
+
+
+@st.composite
+def mutated_plan(draw) -> str:
+    with open(draw(st.sampled_from(PLAN_SEEDS)), encoding="utf-8") as handle:
+        data = json.load(handle)
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    for _ in range(draw(st.integers(1, 6))):
+        _mutate(data, rng, draw(_JSON_ANY), draw)
+    text = json.dumps(data)
+    if draw(st.booleans()) and draw(st.integers(0, 9)) == 0:
+        text = text[:draw(st.integers(0, len(text)))]
+    return text
+
+
+def _mutate(data, rng: random.Random, replacement, draw) -> None:
+    path = []
+    node = data
+    for _ in range(rng.randint(1, 8)):
+        if isinstance(node, dict) and node:
+            key = rng.choice(list(node))
+        elif isinstance(node, list) and node:
+            key = rng.randrange(len(node))
+        else:
+            break
+        path.append((node, key))
+        node = node[key]
+    if not path:
+        return
+    parent, key = path[-1]
+    action = rng.choice(["replace", "delete", "wrap"])
+    if action == "delete":
+        del parent[key]
+    elif action == "wrap":
+        parent[key] = [parent[key]]
+    else:
+        parent[key] = replacement
+
+
+_NAMES = ["var.a", "local.l", "each.key", "count.index", "aws_kms_key.k.arn", "data.aws_caller_identity.c.account_id",
+          "module.m.out", "path.module", "x"]
+_FUNCS = sorted(FUNCTIONS)
+
+
+def expressions() -> st.SearchStrategy[str]:
+    leaf = st.one_of(st.integers(-3, 3).map(str), st.sampled_from(['"a"', '"${var.a}"', "true", "null", '"*"', "[]", "{}"]),
+                     st.sampled_from(_NAMES))
+
+    def extend(inner):
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "%", "==", "!=", "<", "&&", "||"]), inner)
+            .map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} ? {t[1]} : {t[2]})"),
+            st.tuples(st.sampled_from(_FUNCS), st.lists(inner, max_size=3)).map(lambda t: f"{t[0]}({', '.join(t[1])})"),
+            st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+            st.lists(st.tuples(st.sampled_from(["k", "a", "b"]), inner), max_size=3)
+            .map(lambda kv: "{" + ", ".join(f"{k} = {v}" for k, v in kv) + "}"),
+            st.tuples(inner, inner).map(lambda t: f"[for x in {t[0]} : {t[1]}]"),
+            st.tuples(inner, inner).map(lambda t: f"{t[0]}[{t[1]}]"),
+            inner.map(lambda e: f"{e}[*].id"),
+            inner.map(lambda e: f'"pre-${{{e}}}-post"'),
+        )
+
+    return st.recursive(leaf, extend, max_leaves=12)
+
+
+def expression_stack(expression: str) -> str:
+    return (f'variable "a" {{\n  default = ["x", "y"]\n}}\nlocals {{\n  l = {{ a = 1 }}\n  e = {expression}\n}}\n'
+            f'resource "aws_kms_key" "k" {{\n  description         = local.e\n  enable_key_rotation = true\n}}\n'
+            f'data "aws_caller_identity" "c" {{}}\n')
+
+
+@contextmanager
+def time_limit(seconds: int):
+    def expired(signum, frame):
+        raise TimeoutError(f"ecr-lint took more than {seconds} s: a hang")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def check(files: dict[str, str | bytes]) -> None:
+    """The property: no uncaught exception, no hang, a well-formed report with an exit code."""
+    with tempfile.TemporaryDirectory() as directory:
+        for name, content in files.items():
+            mode = "wb" if isinstance(content, bytes) else "w"
+            with open(os.path.join(directory, name), mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as handle:
+                handle.write(content)
+        targets = [directory] + [os.path.join(directory, n) for n in files if n.endswith(".json")]
+        with time_limit(MAX_SECONDS):
+            report = lint(targets)
+        assert [e for e in report.errors if e.kind == "internal"] == [], report.errors
+        for error in report.errors:
+            assert error.file and error.message
+        for result in report.results:
+            assert result.status in (Status.PASS, Status.FAIL, Status.UNKNOWN, Status.SUPPRESSED)
+            assert result.rule_id and result.file
+        assert exit_code(report, "error") in (0, 1, 2)

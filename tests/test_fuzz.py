@@ -1,0 +1,27 @@
+"""Property-based fuzzing: mutated real HCL and plans, generated expressions; never a crash or hang."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from fuzzing import check, expression_stack, expressions, mutated_hcl, mutated_plan
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+
+
+@FUZZ
+@given(mutated_hcl())
+def test_mutated_hcl_never_crashes(text):
+    check({"main.tf": text})
+
+
+@FUZZ
+@given(mutated_plan())
+def test_mutated_plans_never_crash(text):
+    check({"plan.json": text})
+
+
+@FUZZ
+@given(expressions())
+def test_generated_expressions_never_crash(expression):
+    check({"main.tf": expression_stack(expression)})
