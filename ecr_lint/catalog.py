@@ -32,6 +32,7 @@ class Rule:
     data_types: frozenset[str]
     taggable: bool
     stack_level: bool
+    cross_stack: bool
     predicate: Callable[..., Any] | None
     schema: dict | None
     schema_message: str
@@ -113,6 +114,7 @@ def load_rule_file(path: str, validator: Any) -> Rule:
         resource_types=frozenset(applies.get("resource_types", [])),
         data_types=frozenset(applies.get("data_types", [])),
         taggable=bool(applies.get("taggable")), stack_level=bool(applies.get("stack")),
+        cross_stack=bool(applies.get("stacks")),
         predicate=predicate, schema=check.get("schema"), schema_message=check.get("message", ""),
         examples=data["examples"], file=path, peers=data.get("peers", {}),
         builtin=check.get("builtin"), looks_along=tuple(data.get("looks_along", [])),

@@ -191,7 +191,9 @@ def explain_command(rule_id: str, rules_dirs, config_file) -> None:
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid", show_default=True)
 @click.option("--var-file", "var_files", multiple=True, type=click.Path())
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
-def graph_command(paths, fmt, var_files, config_file) -> None:
+@click.option("--stacks", "stack_level", is_flag=True,
+              help="Draw stacks and the SSM parameters that link them (ECR016) instead of resources.")
+def graph_command(paths, fmt, var_files, config_file, stack_level) -> None:
     """Draw the resource graph, edges labelled with the rules that look along them."""
     from ecr_lint.api import load_stacks
     from ecr_lint.reporters import graph
@@ -202,8 +204,12 @@ def graph_command(paths, fmt, var_files, config_file) -> None:
     stacks, errors = load_stacks(paths, config)
     for error in errors:
         click.echo(f"ecr-lint: {error}", err=True)
-    click.echo({"mermaid": graph.to_mermaid, "dot": graph.to_dot, "json": graph.to_json}[fmt](
-        stacks, _rules(config)), nl=False)
+    if stack_level:
+        draw = {"mermaid": graph.stacks_to_mermaid, "dot": graph.stacks_to_dot, "json": graph.stacks_to_json}[fmt]
+        click.echo(draw(stacks, config.ssm_external), nl=False)
+    else:
+        draw = {"mermaid": graph.to_mermaid, "dot": graph.to_dot, "json": graph.to_json}[fmt]
+        click.echo(draw(stacks, _rules(config)), nl=False)
     sys.exit(2 if errors else 0)
 
 

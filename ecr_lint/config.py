@@ -27,6 +27,7 @@ class Config:
     required_tags: tuple[str, ...] = DEFAULT_REQUIRED_TAGS
     allowed_accounts: frozenset[str] = frozenset()
     ssm_export_name: str = "/shared/ecr/{name}-repository-url"
+    ssm_external: tuple[str, ...] = ("/shared/kms/*",)   # /shared/ parameters produced outside the linted stacks
     kms_key_parameter: str = "/shared/kms/ecs-secrets-key-arn"
     severity: dict[str, str] = field(default_factory=dict)
     exclude: tuple[str, ...] = ()                 # glob patterns of paths not to lint

@@ -36,6 +36,34 @@ class RuleContext:
 
 
 def run(stacks: Iterable[Stack], rules: list[Rule], config: Config) -> tuple[list[Result], list[InputError]]:
+    stacks = list(stacks)
+    results, internal = run_per_stack(stacks, [r for r in rules if not r.cross_stack], config)
+    cross, cross_internal = run_cross_stack(stacks, [r for r in rules if r.cross_stack], config)
+    return results + cross, internal + cross_internal
+
+
+def run_cross_stack(stacks: list, rules: list[Rule], config: Config) -> tuple[list[Result], list[InputError]]:
+    """Rules that look across every stack linted together (they get each stack's summary)."""
+    results: list[Result] = []
+    internal: list[InputError] = []
+    for rule in rules:
+        severity = Severity.parse(config.severity[rule.id]) if rule.id in config.severity else rule.severity
+        try:
+            for located in rule.predicate(stacks, config):
+                results.append(_result(rule, severity, located.address, located.file, located.line,
+                                       located.verdict, config, ""))
+        except Exception as exc:
+            internal.append(_crash(rule, "the linted stacks", exc))
+    return results, internal
+
+
+def _crash(rule: Rule, where: str, exc: Exception) -> InputError:
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return InputError(rule.file, 0, f"rule {rule.id} crashed on {where}: {type(exc).__name__}: {exc} "
+                      f"(at {frame.filename}:{frame.lineno})", kind="internal")
+
+
+def run_per_stack(stacks: list, rules: list[Rule], config: Config) -> tuple[list[Result], list[InputError]]:
     results: list[Result] = []
     internal: list[InputError] = []
     taggable = taggable_types()
@@ -55,10 +83,7 @@ def run(stacks: Iterable[Stack], rules: list[Rule], config: Config) -> tuple[lis
                     if rule.applies_to(resource, taggable):
                         results.extend(_check_resource(rule, severity, resource, ctx))
             except Exception as exc:  # a crashing rule is reported, and the run goes on
-                where = traceback.extract_tb(exc.__traceback__)[-1]
-                internal.append(InputError(rule.file, 0, f"rule {rule.id} crashed on {stack.root}: "
-                                           f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})",
-                                           kind="internal"))
+                internal.append(_crash(rule, stack.root, exc))
     return results, internal
 
 
@@ -75,6 +100,8 @@ def _check_resource(rule: Rule, severity: Severity, resource: Resource, ctx: Rul
 def _result(rule: Rule, severity: Severity, address: str, file: str, line: int, verdict: Verdict,
             config: Config, stack: str) -> Result:
     status = verdict.status
+    if verdict.severity is not None and rule.id not in config.severity:
+        severity = verdict.severity
     if status is Status.UNKNOWN:
         if config.unknown_values == "pass":
             status = Status.PASS

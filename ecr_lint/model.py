@@ -96,6 +96,7 @@ class Verdict:
     status: Status
     message: str
     attribute: str | None = None
+    severity: "Severity | None" = None   # overrides the rule's severity for this verdict
 
 
 @dataclass(frozen=True)

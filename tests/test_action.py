@@ -48,7 +48,7 @@ def test_lint_step_fails_the_job_on_findings_and_writes_sarif(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "::error file=fixtures/seed_as_written/main.tf,line=3,title=ECR003::" in done.stdout
     sarif = json.loads((tmp_path / "out.sarif").read_text())
-    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["ECR003"]
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["ECR014", "ECR003"]
 
 
 def test_lint_step_passes_a_clean_stack(tmp_path):

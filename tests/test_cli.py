@@ -39,14 +39,15 @@ def test_json_output_contract():
     data = json.loads(result.output)
     assert data["schema_version"] == "1.0"
     assert [(f["rule_id"], f["address"], f["status"], f["severity"]) for f in data["findings"]] == [
+        ("ECR014", "aws_ecr_repository.fileflow", "fail", "warning"),
         ("ECR003", "aws_ecr_repository.fileflow", "fail", "error")]
-    finding = data["findings"][0]
+    finding = data["findings"][1]
     assert finding["file"].endswith("fixtures/seed_as_written/main.tf") and finding["line"] == 3
     statuses = {(r["rule_id"], r["address"]): r["status"] for r in data["results"]}
     assert statuses[("ECR001", "aws_ecr_repository.fileflow")] == "pass"
     assert statuses[("ECR007", "aws_ssm_parameter.repository_url")] == "pass"
     assert data["errors"] == []
-    assert data["summary"]["failed"] == 1
+    assert data["summary"]["failed"] == 2
 
 
 def test_fail_on_never_and_ignore_and_select():
@@ -54,6 +55,7 @@ def test_fail_on_never_and_ignore_and_select():
     assert run(SEED, "--ignore", "ECR003").exit_code == 0
     assert run(SEED, "--select", "ECR001,ECR002").exit_code == 0
     assert run(SEED, "--select", "ECR003").exit_code == 1
+    assert run(SEED, "--ignore", "ECR003", "--fail-on", "warning").exit_code == 1  # ECR014 is a warning
 
 
 def test_environment_option_overrides():

@@ -57,9 +57,10 @@ def test_output_option_writes_the_file(tmp_path, monkeypatch):
     target = tmp_path / "report.sarif"
     result = CliRunner().invoke(main, ["fixtures/seed_as_written", "--format", "sarif", "--output", str(target)])
     assert result.exit_code == 1 and result.output == ""
-    assert json.loads(target.read_text())["runs"][0]["results"][0]["ruleId"] == "ECR003"
+    assert [r["ruleId"] for r in json.loads(target.read_text())["runs"][0]["results"]] == ["ECR014", "ECR003"]
 
 
 def test_github_annotations_escape_and_point_at_lines(monkeypatch):
     lines = _output(monkeypatch, "fixtures/seed_as_written", "github").splitlines()
-    assert lines[0].startswith("::error file=fixtures/seed_as_written/main.tf,line=3,title=ECR003::aws_ecr_repository.fileflow: ")
+    assert lines[0].startswith("::warning file=fixtures/seed_as_written/main.tf,line=1,title=ECR014::")
+    assert lines[1].startswith("::error file=fixtures/seed_as_written/main.tf,line=3,title=ECR003::aws_ecr_repository.fileflow: ")

@@ -76,3 +76,16 @@ def test_progress_only_on_a_terminal_and_never_in_machine_formats(tmp_path, monk
     assert "ecr-lint: 6/6 stacks" in result.stderr and "6/6" not in result.stdout
     machine = CliRunner().invoke(main, [str(tmp_path), "--select", "ECR010", "--format", "json"])
     assert machine.stderr == "" and json.loads(machine.stdout)["summary"]["stacks"] == 6
+
+
+def test_stack_graph_shows_ssm_links_cycles_and_missing_producers(monkeypatch):
+    monkeypatch.chdir(REPO)
+    data = json.loads(CliRunner().invoke(main, ["graph", "--stacks", "fixtures/ssm_stacks", "--format", "json"]).output)
+    edges = {(e["from"], e["to"]): (e["parameters"], e["cycle"]) for e in data["edges"]}
+    assert edges[("fixtures/ssm_stacks/api", "fixtures/ssm_stacks/fileflow")] == (["/shared/ecr/fileflow-repository-url"], False)
+    assert edges[("fixtures/ssm_stacks/orders", "fixtures/ssm_stacks/payments")] == (["/shared/payments/api-url"], True)
+    assert data["missing"] == [{"stack": "fixtures/ssm_stacks/api", "parameter": "/shared/ecr/billing-repository-url"}]
+    mermaid = CliRunner().invoke(main, ["graph", "--stacks", "fixtures/ssm_stacks"]).output
+    assert "==>" in mermaid and "missing producer: /shared/ecr/billing-repository-url" in mermaid
+    assert CliRunner().invoke(main, ["graph", "--stacks", "fixtures/ssm_stacks", "--format", "dot"]).output.startswith(
+        "digraph ecr_lint_stacks {")

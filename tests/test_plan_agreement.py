@@ -62,7 +62,7 @@ def test_plan_alone_agrees_too(name):
 
 def test_plan_alone_without_source_still_judges_what_terraform_resolved():
     report = lint([os.path.join(PLANS, "seed_as_written.plan.json")])
-    assert failures(report) == {("ECR003", "aws_ecr_repository.fileflow")}
+    assert failures(report) == {("ECR003", "aws_ecr_repository.fileflow"), ("ECR014", "aws_ecr_repository.fileflow")}
     assert unknowns(report) == set()
     finding = report.findings[0]
     assert finding.file.endswith("seed_as_written.plan.json") and finding.line > 1
@@ -73,7 +73,8 @@ def test_shipped_plan_without_source_differs_only_where_terraform_knows_nothing_
     # after apply; without the .tf source, the plan holds no structure for them at all.
     report = lint([os.path.join(PLANS, "fileflow.plan.json")])
     assert failures(report) == set()
-    assert unknowns(report) == {("ECR004", "aws_iam_policy.ecr_pull"), ("ECR004", "aws_iam_policy.ecr_push")}
+    assert unknowns(report) == {(rule, f"aws_iam_policy.ecr_{kind}") for rule in ("ECR004", "ECR012", "ECR013")
+                                for kind in ("pull", "push")}
 
 
 def test_real_plan_required_tags_come_from_tags_all():

@@ -117,13 +117,18 @@ def wildcard_actions(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     if managed is not None:
         yield managed
         return
+    yield from _grants(resource, iam.wildcard_action_problems, "grants no wildcard ECR actions")
+
+
+def _grants(resource: Resource, check, passing: str) -> Iterator[Verdict]:
+    """Run one analysis of what a policy grants over every document the resource holds."""
     for attribute, data, problem in _documents(resource):
         top = attribute.split("[")[0].split(".")[0]
         if problem:
             yield problem
             continue
         try:
-            problems = iam.wildcard_action_problems(data)
+            problems = check(data)
             unknowns = iam.grant_unknowns(data)
         except iam.PolicyShapeError as exc:
             yield fail(f"{attribute} is not a valid IAM policy: {exc}", top)
@@ -133,7 +138,27 @@ def wildcard_actions(resource: Resource, ctx: Any) -> Iterator[Verdict]:
         for message in unknowns:
             yield unknown(f"{attribute}: {message}", top)
         if not problems and not unknowns:
-            yield passed(f"{attribute} grants no wildcard ECR actions", top)
+            yield passed(f"{attribute} {passing}", top)
+
+
+def _policy_holder(resource: Resource, ctx: Any) -> bool:
+    return not (resource.mode == "data" and not ctx.graph.referrers(resource.address))
+
+
+def auth_token_resource(resource: Resource, ctx: Any) -> Iterator[Verdict]:
+    """ECR012: GetAuthorizationToken works only on Resource "*"."""
+    if not _policy_holder(resource, ctx):
+        yield passed("not used by any policy, role or repository in this stack")
+        return
+    yield from _grants(resource, iam.auth_token_problems, 'grants ecr:GetAuthorizationToken only on "*" (if at all)')
+
+
+def push_pull_completeness(resource: Resource, ctx: Any) -> Iterator[Verdict]:
+    """ECR013: a push or pull grant that docker push/pull cannot use as written."""
+    if not _policy_holder(resource, ctx):
+        yield passed("not used by any policy, role or repository in this stack")
+        return
+    yield from _grants(resource, iam.push_pull_problems, "grants complete push and pull action sets")
 
 
 def repository_policy_principals(resource: Resource, ctx: Any) -> Iterator[Verdict]:

@@ -83,3 +83,53 @@ def to_mermaid(stacks, rules) -> str:
         if len(stacks) > 1:
             lines.append("  end")
     return "\n".join(lines) + "\n"
+
+
+def _stack_model(stacks, external: tuple[str, ...] = ()) -> dict:
+    from ecr_lint.predicates.crossstack import _cycles, stack_dependencies
+
+    edges, exports, imports = stack_dependencies(stacks)
+    exported = {p.name for p in exports}
+    cyclic = {(c[i], c[(i + 1) % len(c)]) for c in _cycles(edges) for i in range(len(c))}
+    missing = sorted({(p.stack, p.name) for p in imports if isinstance(p.name, str) and p.name.startswith("/shared/")
+                      and p.name not in exported and not any(fnmatch.fnmatch(p.name, e) for e in external)})
+    return {
+        "stacks": sorted(relative_uri(s.root) for s in stacks),
+        "edges": [{"from": relative_uri(c), "to": relative_uri(p), "parameters": sorted(set(names)),
+                   "cycle": (c, p) in cyclic}
+                  for c, producers in sorted(edges.items()) for p, names in sorted(producers.items())],
+        "missing": [{"stack": relative_uri(s), "parameter": n} for s, n in missing],
+    }
+
+
+def stacks_to_json(stacks, external: tuple[str, ...] = ()) -> str:
+    return json.dumps(_stack_model(stacks, external), indent=2) + "\n"
+
+
+def stacks_to_mermaid(stacks, external: tuple[str, ...] = ()) -> str:
+    model = _stack_model(stacks, external)
+    ids = {s: f"s{i}" for i, s in enumerate(model["stacks"])}
+    lines = ["flowchart LR"] + [f'  {ids[s]}["{_mermaid_text(s)}"]' for s in model["stacks"]]
+    for edge in model["edges"]:
+        arrow = "==>" if edge["cycle"] else "-->"
+        lines.append(f'  {ids[edge["from"]]} {arrow}|"{_mermaid_text(", ".join(edge["parameters"]))}"| {ids[edge["to"]]}')
+    for i, item in enumerate(model["missing"]):
+        lines.append(f'  m{i}(["missing producer: {_mermaid_text(item["parameter"])}"])')
+        lines.append(f'  {ids[item["stack"]]} -.-> m{i}')
+    return "\n".join(lines) + "\n"
+
+
+def stacks_to_dot(stacks, external: tuple[str, ...] = ()) -> str:
+    model = _stack_model(stacks, external)
+    lines = ["digraph ecr_lint_stacks {", "  rankdir=LR;", "  node [shape=folder];"]
+    lines += [f"  {json.dumps(s)};" for s in model["stacks"]]
+    for edge in model["edges"]:
+        color = ', color="red"' if edge["cycle"] else ""
+        lines.append(f"  {json.dumps(edge['from'])} -> {json.dumps(edge['to'])} "
+                     f"[label={json.dumps(', '.join(edge['parameters']))}{color}];")
+    for item in model["missing"]:
+        node = json.dumps("missing: " + item["parameter"])
+        lines.append(f"  {node} [shape=box, style=dashed];")
+        lines.append(f"  {json.dumps(item['stack'])} -> {node} [style=dashed];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

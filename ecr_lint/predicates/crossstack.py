@@ -1,0 +1,107 @@
+"""ECR016: stacks linked through SSM parameters: every /shared/ read has a producer, and no cycle."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ecr_lint.evaluate import plain
+from ecr_lint.model import Severity, Status, Unknown, Verdict
+
+SHARED_PREFIX = "/shared/"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: Any            # str, or Unknown
+    stack: str
+    address: str
+    file: str
+    line: int
+
+
+def ssm_summary(stack: Any) -> tuple[list[Parameter], list[Parameter]]:
+    """(what the stack exports, what it reads) under SSM."""
+    exports, imports = [], []
+    for res in stack.of_type("aws_ssm_parameter"):
+        param = Parameter(plain(res.attributes.get("name")), stack.root, res.address, res.span.file, res.span.line)
+        (imports if res.mode == "data" else exports).append(param)
+    return exports, imports
+
+
+def stack_dependencies(stacks: list) -> tuple[dict, list[Parameter], list[Parameter]]:
+    """consumer stack -> {producer stack: [parameter names]}, and all exports and imports."""
+    all_exports, all_imports = [], []
+    for stack in stacks:
+        exports, imports = ssm_summary(stack)
+        all_exports += exports
+        all_imports += imports
+    producers: dict[str, set[str]] = {}
+    for param in all_exports:
+        if isinstance(param.name, str):
+            producers.setdefault(param.name, set()).add(param.stack)
+    edges: dict[str, dict[str, list[str]]] = {}
+    for param in all_imports:
+        if isinstance(param.name, str):
+            for producer in producers.get(param.name, ()):
+                if producer != param.stack:
+                    edges.setdefault(param.stack, {}).setdefault(producer, []).append(param.name)
+    return edges, all_exports, all_imports
+
+
+def _short(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def cross_stack_ssm(stacks: list, config: Any) -> Iterator[Any]:
+    from ecr_lint.engine import Located
+
+    edges, exports, imports = stack_dependencies(stacks)
+    exported = {p.name for p in exports if isinstance(p.name, str)}
+    external = tuple(getattr(config, "ssm_external", ()) or ())
+    for param in imports:
+        if isinstance(param.name, Unknown):
+            yield Located(param.address, param.file, param.line,
+                          Verdict(Status.UNKNOWN, f"cannot tell which parameter it reads: {param.name.reason}"))
+            continue
+        if not isinstance(param.name, str) or not param.name.startswith(SHARED_PREFIX):
+            continue
+        if param.name in exported:
+            producers = sorted({_short(p.stack) for p in exports if p.name == param.name})
+            yield Located(param.address, param.file, param.line,
+                          Verdict(Status.PASS, f"{param.name} is exported by {', '.join(producers)}"))
+        elif any(fnmatch.fnmatch(param.name, pattern) for pattern in external):
+            yield Located(param.address, param.file, param.line,
+                          Verdict(Status.PASS, f"{param.name} is provided outside the linted stacks (ssm_external)"))
+        else:
+            yield Located(param.address, param.file, param.line, Verdict(
+                Status.FAIL, f"no linted stack exports {param.name}: the producer is missing (lint it together, or "
+                "list the parameter in ssm_external)", severity=Severity.WARNING))
+    for cycle in _cycles(edges):
+        first = next(p for p in imports if p.stack == cycle[0] and isinstance(p.name, str)
+                     and p.name in edges.get(cycle[0], {}).get(cycle[1 % len(cycle)], []))
+        hops = " -> ".join(_short(s) for s in cycle + [cycle[0]])
+        via = ", ".join(sorted({n for i, s in enumerate(cycle) for n in edges[s][cycle[(i + 1) % len(cycle)]]}))
+        yield Located(first.address, first.file, first.line, Verdict(
+            Status.FAIL, f"stacks depend on each other through SSM: {hops} (via {via}); neither can be deployed "
+            "first", severity=Severity.ERROR))
+
+
+def _cycles(edges: dict) -> list[list[str]]:
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    for consumer, producers in edges.items():
+        for producer in producers:
+            graph.add_edge(consumer, producer)
+    cycles = [sorted_cycle(c) for c in nx.simple_cycles(graph)]
+    return sorted(cycles)
+
+
+def sorted_cycle(cycle: list[str]) -> list[str]:
+    """The same cycle always starts at its smallest stack, so output is stable."""
+    start = cycle.index(min(cycle))
+    return cycle[start:] + cycle[:start]
