@@ -123,6 +123,7 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     errors.extend(internal)
     resources = [r for s in stacks for r in s.resources]
     module_spans = [(u.file, u.line, u.line, u.address) for s in stacks for u in s.unresolved]
+    module_spans += [call for s in stacks for call in s.module_calls]
     results = suppress.apply(results, resources, module_spans, rules, config, today or dt.date.today())
     if config.baseline:
         known = suppress.read_baseline(config.baseline)

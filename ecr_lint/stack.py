@@ -33,6 +33,7 @@ class Stack:
     source: str = "hcl"   # "hcl" or "plan"
     module_variables: dict[str, dict[str, Any]] = field(default_factory=dict)  # module prefix -> var values
     module_values: dict[str, Any] = field(default_factory=dict)  # root locals and outputs, by address
+    module_calls: list[tuple[str, int, int, str]] = field(default_factory=list)  # (file, line, end, module address)
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources if r.type in types]

@@ -18,7 +18,7 @@ REASON_RULE, EXPIRED_RULE, UNUSED_RULE = "ECR090", "ECR091", "ECR092"
 _ECR_LINT = re.compile(r"(?:#|//|/\*)\s*ecr-lint:ignore[\s=]+(?P<ids>ECR\d{3}(?:\s*,\s*ECR\d{3})*)(?P<rest>.*)$")
 _REASON = re.compile(r'reason\s*=\s*"(?P<reason>[^"]*)"')
 _UNTIL = re.compile(r"until\s*=\s*(?P<until>\S+)")
-_CHECKOV = re.compile(r"(?:#|//)\s*checkov:skip=(?P<id>[A-Z0-9_]+)(?::(?P<reason>.*))?$")
+_CHECKOV = re.compile(r"(?:#|//)\s*checkov:skip=(?P<id>[A-Z0-9_]+(?:\s*,\s*[A-Z0-9_]+)*)(?::(?P<reason>.*))?$")
 _TFSEC = re.compile(r"(?:#|//)\s*(?P<tool>tfsec|trivy):ignore:(?P<id>[A-Za-z0-9-]+)(?::exp:(?P<until>[0-9-]+))?")
 
 
@@ -73,10 +73,11 @@ def _parse(text: str, path: str, line: int, peers: dict[str, str]) -> Suppressio
         return Suppression(path, line, ids, reason.group("reason").strip() or None if reason else None,
                            _date(until_text), until_text, match.group(0).strip())
     match = _CHECKOV.search(text)
-    if match and match.group("id").upper() in peers:
-        reason = (match.group("reason") or "").strip() or None
-        return Suppression(path, line, frozenset({peers[match.group("id").upper()]}), reason, None, None,
-                           match.group(0).strip())
+    if match:
+        ids = frozenset(peers[i.strip().upper()] for i in match.group("id").split(",") if i.strip().upper() in peers)
+        if ids:
+            reason = (match.group("reason") or "").strip() or None
+            return Suppression(path, line, ids, reason, None, None, match.group(0).strip())
     match = _TFSEC.search(text)
     if match and match.group("id").upper() in peers:
         until_text = match.group("until")
@@ -95,7 +96,8 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _scope(suppression: Suppression, spans: list[tuple[int, int, str]], lines: list[str]) -> str | None:
-    """The resource a suppression belongs to: the block it is in, or the block right below it."""
+    """What a suppression belongs to: the block it is in, or the block right below it. The
+    block is a resource, or a module call (then it covers every resource of the module)."""
     inside = [s for s in spans if s[0] <= suppression.line <= max(s[1], s[0])]
     if inside:
         return min(inside, key=lambda s: s[1] - s[0])[2]
@@ -104,6 +106,20 @@ def _scope(suppression: Suppression, spans: list[tuple[int, int, str]], lines: l
         below += 1
     starting = [s for s in spans if s[0] == below]
     return starting[0][2] if starting else None
+
+
+def _covers(target: tuple[str, str], result: Result) -> bool:
+    """A suppression's target (file, address) covers the result: the resource itself, or, for
+    a module call, every resource in that module's instances, whatever file they are in."""
+    file, address = target
+    if result.address == address:
+        return result.file == file or _is_module(address)
+    return _is_module(address) and result.address.startswith((address + ".", address + "["))
+
+
+def _is_module(address: str) -> bool:
+    parts = address.split(".")
+    return len(parts) >= 2 and parts[-2] == "module"
 
 
 def apply(results: list[Result], resources: Iterable[Resource], extra_spans: Iterable[tuple[str, int, int, str]],
@@ -131,9 +147,12 @@ def apply(results: list[Result], resources: Iterable[Resource], extra_spans: Ite
                 by_target.setdefault((file, address), []).append(sup)
     used: set[int] = set()
     out: list[Result] = []
+    module_targets = [(target, sups) for target, sups in by_target.items() if _is_module(target[1])]
     for result in results:
         if result.status in (Status.FAIL, Status.UNKNOWN):
-            for sup in by_target.get((result.file, result.address), []):
+            candidates = list(by_target.get((result.file, result.address), []))
+            candidates += [s for target, sups in module_targets if _covers(target, result) for s in sups]
+            for sup in candidates:
                 if result.rule_id not in sup.rule_ids:
                     continue
                 used.add(id(sup))
@@ -146,6 +165,8 @@ def apply(results: list[Result], resources: Iterable[Resource], extra_spans: Ite
                 break
         out.append(result)
     checked = {(r.file, r.address, r.rule_id) for r in results}
+    checked |= {(file, address, r.rule_id) for (file, address) in by_target if _is_module(address)
+                for r in results if _covers((file, address), r)}
     for sup, address in all_suppressions:
         target = address or ""
         for rule_id in sorted(sup.rule_ids):

@@ -254,3 +254,26 @@ def test_adopt_on_the_realworld_corpus_in_three_steps(tmp_path):
     gated = run("realworld", "--baseline", "ecr-lint-baseline.json", "--format", "json", cwd=tmp_path)
     assert gated.exit_code == 1
     assert {f["address"] for f in json.loads(gated.output)["findings"]} == {"aws_ecr_repository.new"}
+
+
+def test_suppression_on_a_module_call_covers_its_resources_and_multi_id_checkov_skips(tmp_path):
+    write(tmp_path, {"main.tf": '''
+module "a" {
+  # ecr-lint:ignore ECR003 reason="module-level exception, OPS-9"
+  source = "./modules/ecr"
+}
+module "b" {
+  source = "./modules/ecr"
+}
+resource "aws_ecr_repository" "multi" {
+  # checkov:skip=CKV_AWS_51,CKV_AWS_163: two ids
+  name = "multi"
+}
+''', "modules/ecr/main.tf": 'resource "aws_ecr_repository" "this" {\n  name = "x"\n}\n'})
+    result = run(str(tmp_path), "--select", "ECR002,ECR003,ECR092", "--environment", "prod", "--format", "json")
+    assert findings(result.output) == {("ECR003", "module.b.aws_ecr_repository.this", "fail"),
+                                       ("ECR002", "module.a.aws_ecr_repository.this", "fail"),
+                                       ("ECR002", "module.b.aws_ecr_repository.this", "fail")}
+    assert {(r["rule_id"], r["address"]) for r in results(result.output, "suppressed")} == {
+        ("ECR003", "module.a.aws_ecr_repository.this"), ("ECR003", "aws_ecr_repository.multi"),
+        ("ECR002", "aws_ecr_repository.multi")}

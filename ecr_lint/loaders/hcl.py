@@ -59,6 +59,7 @@ class StackLoader:
         self.parse_file = parse_file
         self.module_cache = module_cache if module_cache is not None else {}
         self.current: list[tuple[str, str]] = []  # (graph node, attribute path) being evaluated
+        self.module_calls: list[tuple[str, int, int, str]] = []
         self.root_variables = variables
         self.max_file_bytes = max_file_bytes
 
@@ -84,7 +85,7 @@ class StackLoader:
         values = {f"local.{k}": v for k, v in root.local_cache.items()}
         values.update({f"output.{k}": v for k, v in root.output_cache.items()})
         return Stack(self.root_dir, resources, self.graph, self.errors, self.unresolved, module_variables[""],
-                     module_variables=module_variables, module_values=values)
+                     module_variables=module_variables, module_values=values, module_calls=self.module_calls)
 
     # -- graph edges are recorded while evaluating
     def note(self, target: str, path: tuple = ()) -> None:
@@ -478,6 +479,7 @@ class ModuleInstance:
         attrs = decl.block.body.attributes
         call_address = self.addr(f"module.{name}")
         self.loader.graph.add_node(call_address, "module")
+        self.loader.module_calls.append((decl.file, decl.block.line, decl.block.end_line, call_address))
         source = plain(self.eval_attr(attrs["source"].expr, self.scope, f"module.{name}.source")) if "source" in attrs else None
         if not isinstance(source, str) or not source.startswith(("./", "../")):
             reason = (f"module.{name} has source {source!r}, which ecr-lint does not fetch; "

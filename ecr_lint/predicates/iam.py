@@ -177,4 +177,5 @@ def repository_policy_principals(resource: Resource, ctx: Any) -> Iterator[Verdi
         for message in verdict.unknowns:
             yield unknown(f"{attribute}: {message}", "policy")
         if not verdict.failures and not verdict.unknowns:
-            yield passed("principals are this account, allowed accounts or AWS services", "policy")
+            yield passed("principals are this account, allowed accounts, AWS services, or public access narrowed "
+                         "by an organization or account condition", "policy")

@@ -9,6 +9,15 @@ from ecr_lint.model import Resource, Unknown, Verdict
 from ecr_lint.predicates.common import blocks, fail, passed, unknown
 
 
+RELEASE_TAGS = ("v1.2.3", "1.2.3", "v1.2.3-rc.1", "release-1.2.3")
+
+
+def _matches_release_tag(pattern: str) -> bool:
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(tag, pattern) for tag in RELEASE_TAGS)
+
+
 def environment_of(resource: Resource, ctx: Any) -> tuple[Any, str]:
     """(environment, where it came from): config, the Environment tag, then var.environment."""
     if ctx.config.environment:
@@ -46,8 +55,9 @@ def immutable_in_production(resource: Resource, ctx: Any) -> Iterator[Verdict]:
         filters = [plain(f.get("filter")) for f in blocks(resource.attributes, "image_tag_mutability_exclusion_filter")]
         if any(isinstance(f, Unknown) for f in filters):
             yield unknown("an exclusion filter is unknown", "image_tag_mutability")
-        elif "*" in filters:
-            yield fail(f"IMMUTABLE_WITH_EXCLUSION with a bare '*' filter makes every tag mutable, {label}",
+        elif any(isinstance(f, str) and _matches_release_tag(f) for f in filters):
+            wide = next(f for f in filters if isinstance(f, str) and _matches_release_tag(f))
+            yield fail(f"IMMUTABLE_WITH_EXCLUSION filter {wide!r} makes release tags (v1.2.3) mutable again, {label}",
                        "image_tag_mutability")
         else:
             yield passed(f"IMMUTABLE_WITH_EXCLUSION ({', '.join(map(str, filters))}), {label}", "image_tag_mutability")
