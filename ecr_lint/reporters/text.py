@@ -27,7 +27,7 @@ def render(report: Report, color: bool = False, **_: object) -> str:
             lines.append(f"      {result.message}")
             rule = rules.get(result.rule_id)
             if rule is not None and result.status is Status.FAIL:
-                lines.append(f"      fix: {rule.remediation.splitlines()[0]}")
+                lines.append(f"      fix: {' '.join(rule.remediation.split())}")
         lines.append("")
     for error in report.errors:
         lines.append(_style(f"{_display(error.file)}{':' + str(error.line) if error.line else ''}: "
