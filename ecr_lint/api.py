@@ -9,8 +9,8 @@ from typing import Iterable
 from ecr_lint import redact, suppress
 from ecr_lint.catalog import Rule, load_rules
 from ecr_lint.config import Config
-from ecr_lint.engine import run
-from ecr_lint.loaders.config import ModuleConfig, module_files, reading_roots
+from ecr_lint.engine import run_cross_stack
+from ecr_lint.loaders.config import ModuleConfig, local_module_sources, module_files, reading_roots
 from ecr_lint.loaders.hcl import StackLoader, root_variables
 from ecr_lint.model import InputError, Report, Result, Severity, Status
 from ecr_lint.stack import Stack
@@ -64,23 +64,19 @@ def discover(paths: Iterable[str], exclude: tuple[str, ...] = (),
     return unique, plans, errors
 
 
-def _called_modules(directory: str, config: ModuleConfig) -> set[str]:
-    """Local module directories a module calls (they are linted through their callers)."""
-    from ecr_lint.loaders import syntax as ast
-
-    out = set()
-    for decl in config.modules.values():
-        source = decl.block.body.attributes.get("source")
-        if source is not None and isinstance(source.expr, ast.Lit) and isinstance(source.expr.value, str):
-            value = source.expr.value
-            if value.startswith(("./", "../")):
-                out.add(os.path.normpath(os.path.join(directory, value)))
-    return out
+def stack_roots(dirs: list[str]) -> list[str]:
+    """The directories to lint as root stacks: a local module is linted through its callers,
+    with the inputs they give it (unless it is all that was asked for)."""
+    if len(dirs) <= 1:
+        return dirs
+    called: set[str] = set()
+    for d in dirs:
+        called |= local_module_sources(os.path.abspath(d))
+    return [d for d in dirs if os.path.abspath(d) not in called]
 
 
 def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[list[Stack], list[InputError]]:
-    """Every stack and plan under the paths, loaded; unreadable inputs become errors."""
-    from ecr_lint.loaders.config import load_module
+    """Every stack and plan under the paths, loaded (for the graph picture); errors beside."""
     from ecr_lint.loaders.plan import PlanError, load_plan
 
     paths = list(paths)
@@ -88,17 +84,8 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[li
     dirs, plans, errors = discover(paths, config.exclude, config_dir)
     roots = reading_roots([p for p in paths if os.path.exists(p)])
     module_cache: dict[str, ModuleConfig] = {}
-    for d in dirs:
-        module_cache.setdefault(os.path.abspath(d), load_module(os.path.abspath(d), None, roots, config.max_file_bytes))
-    called: set[str] = set()
-    for d in dirs:
-        called |= _called_modules(os.path.abspath(d), module_cache[os.path.abspath(d)])
-    # a local module is linted with the inputs its callers give it, not on its own
-    roots_to_lint = [d for d in dirs if not (os.path.abspath(d) in called and len(dirs) > 1)]
     stacks: list[Stack] = []
-    for number, d in enumerate(roots_to_lint, start=1):
-        if progress:
-            progress(number, len(roots_to_lint), "stacks")
+    for d in stack_roots(dirs):
         values, var_errors = root_variables(d, list(config.var_files), dict(config.variables))
         errors.extend(var_errors)
         stacks.append(StackLoader(d, values, roots, module_cache=module_cache,
@@ -114,26 +101,73 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[li
 
 
 def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] | None = None,
-         rules_dirs: list[str] = (), today: dt.date | None = None, progress=None) -> Report:
+         rules_dirs: list[str] = (), today: dt.date | None = None, progress=None, jobs: int = 1,
+         cache: bool = False) -> Report:
+    """Lint stacks and plans. `jobs` worker processes; `cache` reuses parsed files and the
+    results of unchanged stacks (under the user cache directory)."""
+    from ecr_lint.runner import Work
+
     config = config or Config()
     rules = rules if rules is not None else load_rules([*config.rules_dirs, *rules_dirs])
     rules = select_rules(rules, config)
-    stacks, errors = load_stacks(paths, config, progress)
-    results, internal = run(stacks, rules, config)
+    paths = list(paths)
+    config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
+    dirs, plans, errors = discover(paths, config.exclude, config_dir)
+    roots = tuple(reading_roots([p for p in paths if os.path.exists(p)]))
+    work = [Work("hcl", d, roots) for d in stack_roots(dirs)] + [Work("plan", p, roots) for p in plans]
+    per_stack = [r for r in rules if not r.cross_stack and not r.builtin]
+    outcomes = execute(work, config, per_stack, jobs, cache, progress)
+    for outcome in outcomes:
+        errors.extend(outcome.errors)
+    results = [r for outcome in outcomes for r in outcome.results]
+    cross, internal = run_cross_stack(outcomes, [r for r in rules if r.cross_stack], config)
+    results += cross
     errors.extend(internal)
-    resources = [r for s in stacks for r in s.resources]
-    module_spans = [(u.file, u.line, u.line, u.address) for s in stacks for u in s.unresolved]
-    module_spans += [call for s in stacks for call in s.module_calls]
-    results = suppress.apply(results, resources, module_spans, rules, config, today or dt.date.today())
+    blocks = [span for outcome in outcomes for span in outcome.spans]
+    results = suppress.apply(results, blocks, rules, config, today or dt.date.today())
     if config.baseline:
         known = suppress.read_baseline(config.baseline)
         results = suppress.apply_baseline(results, known, config.baseline)
         errors = suppress.baseline_errors(errors, known)
-    secrets = redact.secrets_of(r.attributes for s in stacks if s.source == "plan" for r in s.resources)
+    secrets = {s for outcome in outcomes for s in outcome.secrets}
     results, errors = redact.redact(results, secrets), redact.redact(errors, secrets)
     results = sorted(set(results), key=lambda r: (r.file, r.line, r.rule_id, r.address, r.status.value, r.message))
     errors = sorted(set(errors), key=lambda e: (e.file, e.line, e.message))
-    return Report(results, errors, [s.root for s in stacks], rules)
+    loaded = [o.root for o in outcomes if o.kind == "hcl" or o.resources or not o.errors]
+    return Report(results, errors, loaded, rules)
+
+
+def execute(work: list, config: Config, rules: list[Rule], jobs: int, cache: bool, progress=None) -> list:
+    """Run each unit of work, from the cache when unchanged, in `jobs` processes; keep input order."""
+    from ecr_lint.cache import Store
+    from ecr_lint.runner import reset_worker, run_work
+
+    store = Store() if cache else None
+    root = store.root if store else None
+    outcomes: list = [None] * len(work)
+    done = 0
+    if jobs > 1 and len(work) > 1:
+        import concurrent.futures
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                                    initializer=reset_worker) as pool:
+            futures = {pool.submit(run_work, item, config, rules, root): i for i, item in enumerate(work)}
+            for future in concurrent.futures.as_completed(futures):
+                outcomes[futures[future]] = future.result()
+                done += 1
+                if progress:
+                    progress(done, len(work), "stacks")
+    else:
+        modules: dict = {}
+        for i, item in enumerate(work):
+            outcomes[i] = run_work(item, config, rules, root, modules)
+            if progress:
+                progress(i + 1, len(work), "stacks")
+    if store is not None:
+        store.prune()
+    return outcomes
 
 
 def select_rules(rules: list[Rule], config: Config) -> list[Rule]:

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import os
-import re
 
 from ecr_lint.api import SKIP_DIRS
-
-_LOCAL_SOURCE = re.compile(r'source\s*=\s*"(\.\.?/[^"]*)"')
-
+from ecr_lint.loaders.config import local_module_sources
 
 def _callers(search_root: str) -> dict[str, set[str]]:
-    """module directory -> directories whose .tf files call it with a local source."""
+    """module directory -> directories that call it with a local source (a cheap text scan)."""
     callers: dict[str, set[str]] = {}
     for current, subdirs, files in os.walk(search_root):
         subdirs[:] = [d for d in subdirs if d not in SKIP_DIRS and not d.startswith(".")]
-        for name in files:
-            if not name.endswith(".tf"):
-                continue
-            try:
-                with open(os.path.join(current, name), encoding="utf-8", errors="replace") as handle:
-                    text = handle.read()
-            except OSError:
-                continue
-            if "source" not in text:
-                continue
-            for source in _LOCAL_SOURCE.findall(text):  # a cheap scan: parsing every file would be slow
-                target = os.path.normpath(os.path.join(current, source))
+        if any(name.endswith(".tf") for name in files):
+            for target in local_module_sources(current):
                 callers.setdefault(target, set()).add(os.path.normpath(current))
     return callers
 

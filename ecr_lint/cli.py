@@ -86,9 +86,13 @@ def _rules(config, rules_dirs: tuple[str, ...] = ()):
 @click.option("--changed-only", is_flag=True, help="Plans: only resources the plan creates or changes.")
 @click.option("--changed-files", is_flag=True,
               help="PATHS are changed files (pre-commit): lint the stacks that contain them, callers of modules included.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes  [default: the number of CPUs]")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache (parsed files, unchanged stacks).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report here.")
 def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, environment, config_file,
-                 rules_dirs, baseline, write_baseline, source_root, changed_only, changed_files, output) -> None:
+                 rules_dirs, baseline, write_baseline, source_root, changed_only, changed_files, jobs, no_cache,
+                 output) -> None:
     """Lint Terraform stacks and plans."""
     from ecr_lint import suppress
     from ecr_lint.api import exit_code, lint
@@ -124,7 +128,8 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
         _fail(f"unknown rule id(s){where}: {', '.join(unknown_ids)} (see `ecr-lint rules`)")
     progress = _progress() if fmt == "text" and _stderr_is_terminal() else None
     try:
-        report = lint(paths, config, rules=rules, progress=progress)
+        report = lint(paths, config, rules=rules, progress=progress, jobs=jobs or os.cpu_count() or 1,
+                      cache=not no_cache)
     except ConfigError as exc:
         _fail(str(exc))
     if write_baseline:

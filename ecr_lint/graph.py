@@ -1,12 +1,15 @@
-"""The resource graph: addresses as nodes, references (with attribute paths) as edges."""
+"""The resource graph: addresses as nodes, references (with attribute paths) as edges.
+
+The verbs rules use (references, referrers, resource lookup) run on plain dictionaries:
+importing networkx costs ~130 ms, more than linting a whole stack. The networkx graph is
+built on demand, for its algorithms (cycles) and for export.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from typing import Any, Iterator
-
-import networkx as nx
 
 from ecr_lint.model import Resource
 
@@ -23,47 +26,46 @@ class Edge:
 
 
 class ResourceGraph:
-    """A few verbs over networkx; rules use these, never networkx itself."""
+    """A few verbs over the graph; rules use these, never networkx itself."""
 
     def __init__(self) -> None:
-        self._g = nx.MultiDiGraph()
+        self._nodes: dict[str, dict[str, Any]] = {}
+        self._out: dict[str, dict[tuple[str, str, str], Edge]] = {}
+        self._in: dict[str, dict[tuple[str, str, str], Edge]] = {}
 
     # building
     def add_node(self, address: str, kind: str, **data: Any) -> None:
-        if address in self._g:
-            self._g.nodes[address].update(kind=kind, **data)
-        else:
-            self._g.add_node(address, kind=kind, **data)
+        node = self._nodes.setdefault(address, {})
+        node.update(kind=kind, **data)
 
     def add_edge(self, source: str, target: str, attribute: str, path: str) -> None:
-        if target not in self._g:
-            self._g.add_node(target, kind=_kind_of(target))
-        if source not in self._g:
-            self._g.add_node(source, kind=_kind_of(source))
-        # keyed by attribute and path, so the same reference twice is one edge
-        self._g.add_edge(source, target, key=(attribute, path), attribute=attribute, path=path)
+        for address in (source, target):
+            if address not in self._nodes:
+                self._nodes[address] = {"kind": _kind_of(address)}
+        edge = Edge(source, target, attribute, path)
+        key = (target, attribute, path)  # the same reference twice is one edge
+        self._out.setdefault(source, {})[key] = edge
+        self._in.setdefault(target, {})[(source, attribute, path)] = edge
 
     # questions
     def __contains__(self, address: str) -> bool:
-        return address in self._g
+        return address in self._nodes
 
     def kind(self, address: str) -> str:
-        return self._g.nodes[address].get("kind", "") if address in self._g else ""
+        return self._nodes.get(address, {}).get("kind", "")
 
     def resource(self, address: str) -> Resource | None:
-        return self._g.nodes[address].get("resource") if address in self._g else None
+        return self._nodes.get(address, {}).get("resource")
 
     def resources(self, type_: str | None = None) -> Iterator[Resource]:
-        for _, data in self._g.nodes(data=True):
+        for data in self._nodes.values():
             res = data.get("resource")
             if res is not None and (type_ is None or res.type == type_):
                 yield res
 
     def references(self, address: str) -> list[Edge]:
         """What `address` refers to, directly."""
-        if address not in self._g:
-            return []
-        return [Edge(s, t, d["attribute"], d["path"]) for s, t, d in self._g.out_edges(address, data=True)]
+        return list(self._out.get(address, {}).values())
 
     def referrers(self, address: str, type_: str | None = None) -> list[Edge]:
         """Who refers to `address`, directly or through variables, locals, outputs and module calls."""
@@ -72,26 +74,27 @@ class ResourceGraph:
         frontier = [address]
         while frontier:
             node = frontier.pop()
-            for s, t, d in self._g.in_edges(node, data=True):
-                if s in seen:
+            for edge in self._in.get(node, {}).values():
+                source = edge.source
+                if source in seen:
                     continue
-                seen.add(s)
-                if self.kind(s) in PASS_THROUGH:
-                    frontier.append(s)
+                seen.add(source)
+                if self.kind(source) in PASS_THROUGH:
+                    frontier.append(source)
                     continue
-                res = self.resource(s)
+                res = self.resource(source)
                 if type_ is None or (res is not None and res.type == type_):
-                    out.append(Edge(s, address, d["attribute"], d["path"]))
+                    out.append(Edge(source, address, edge.attribute, edge.path))
         return sorted(out, key=lambda e: (e.source, e.attribute))
 
     def resource_edges(self) -> list[Edge]:
         """Edges between resources and data sources, through variables, locals and module outputs."""
         out: set[Edge] = set()
-        for source, data in self._g.nodes(data=True):
+        for source, data in self._nodes.items():
             if data.get("resource") is None:
                 continue
-            for _, first, edge in self._g.out_edges(source, data=True):
-                targets = [(first, edge["path"])]
+            for first in self._out.get(source, {}).values():
+                targets = [(first.target, first.path)]
                 seen = {source}
                 while targets:
                     node, path = targets.pop()
@@ -99,23 +102,36 @@ class ResourceGraph:
                         continue
                     seen.add(node)
                     if self.resource(node) is not None:
-                        out.add(Edge(source, node, edge["attribute"], path))
+                        out.add(Edge(source, node, first.attribute, path))
                     elif self.kind(node) in PASS_THROUGH:
-                        targets.extend((t, d["path"]) for _, t, d in self._g.out_edges(node, data=True))
+                        targets.extend((e.target, e.path) for e in self._out.get(node, {}).values())
         return sorted(out, key=lambda e: (e.source, e.target, e.attribute))
 
+    def to_networkx(self):
+        """The same graph as a networkx MultiDiGraph (imported here, off the hot path)."""
+        import networkx as nx
+
+        graph = nx.MultiDiGraph()
+        for address, data in self._nodes.items():
+            graph.add_node(address, **data)
+        for edges in self._out.values():
+            for edge in edges.values():
+                graph.add_edge(edge.source, edge.target, key=(edge.attribute, edge.path),
+                               attribute=edge.attribute, path=edge.path)
+        return graph
+
     def cycles(self) -> list[list[str]]:
-        simple = nx.DiGraph(self._g)
-        return [sorted(c) for c in nx.simple_cycles(simple)]
+        import networkx as nx
+
+        return sorted(sorted(c) for c in nx.simple_cycles(nx.DiGraph(self.to_networkx())))
 
     def nodes(self) -> list[tuple[str, str]]:
-        return sorted((n, d.get("kind", "")) for n, d in self._g.nodes(data=True))
+        return sorted((n, d.get("kind", "")) for n, d in self._nodes.items())
 
     def edges(self) -> list[Edge]:
-        return sorted((Edge(s, t, d["attribute"], d["path"]) for s, t, d in self._g.edges(data=True)),
+        return sorted((e for edges in self._out.values() for e in edges.values()),
                       key=lambda e: (e.source, e.target, e.attribute))
 
-    # pictures
     def to_json(self) -> str:
         return json.dumps({
             "nodes": [{"address": n, "kind": k} for n, k in self.nodes()],
@@ -124,13 +140,10 @@ class ResourceGraph:
 
 
 def _kind_of(address: str) -> str:
-    last = address.split(".")
-    # strip module prefixes: module.a.var.x -> var
-    while len(last) > 2 and last[0] == "module":
-        last = last[2:]
-    head = last[0]
-    if head in ("var", "local", "output", "data", "provider"):
+    parts = address.split(".")
+    while len(parts) > 2 and parts[0] == "module":  # module.a.var.x -> var
+        parts = parts[2:]
+    head = parts[0]
+    if head in ("var", "local", "output", "data", "provider", "module"):
         return head
-    if head == "module":
-        return "module"
     return "resource"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ecr_lint.fingerprint import fingerprint, relative_uri
-from ecr_lint.model import Resource, Result, Severity, Status, Suppressed
+from ecr_lint.model import Result, Severity, Status, Suppressed
 
 REASON_RULE, EXPIRED_RULE, UNUSED_RULE = "ECR090", "ECR091", "ECR092"
 
@@ -122,15 +122,17 @@ def _is_module(address: str) -> bool:
     return len(parts) >= 2 and parts[-2] == "module"
 
 
-def apply(results: list[Result], resources: Iterable[Resource], extra_spans: Iterable[tuple[str, int, int, str]],
-          rules: list, config, today: dt.date) -> list[Result]:
-    """Suppress what inline comments and the baseline accept; report bad or unused suppressions."""
+def apply(results: list[Result], blocks: Iterable[tuple[str, int, int, str]], rules: list, config,
+          today: dt.date) -> list[Result]:
+    """Suppress what inline comments accept; report bad or unused suppressions.
+
+    `blocks` are (file, first line, last line, address) of resources and module calls: where
+    a suppression may sit.
+    """
     peers = peer_ids(rules)
     active_rules = {r.id for r in rules}
     spans: dict[str, list[tuple[int, int, str]]] = {}
-    for res in resources:
-        spans.setdefault(res.span.file, []).append((res.span.line, res.span.end_line, res.address))
-    for file, start, end, address in extra_spans:
+    for file, start, end, address in blocks:
         spans.setdefault(file, []).append((start, end, address))
     by_target: dict[tuple[str, str], list[Suppression]] = {}
     meta: list[Result] = []

@@ -13,6 +13,11 @@ from ecr_lint.config import Config
 from ecr_lint.model import Status
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The CLI caches under XDG_CACHE_HOME: keep the tests' cache out of the user's.
+import tempfile as _tempfile  # noqa: E402
+
+os.environ["XDG_CACHE_HOME"] = _tempfile.mkdtemp(prefix="ecr-lint-test-cache-")
 SHARED = os.path.normpath(os.path.join(REPO, "..", "shared"))
 
 

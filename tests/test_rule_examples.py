@@ -11,7 +11,7 @@ from ecr_lint.model import Status
 
 from conftest import write
 
-RULES = load_rules()
+RULES = load_rules(validate_builtin=True)
 
 
 def _config(rule) -> Config:
@@ -37,6 +37,11 @@ def test_passing_example_passes(rule, tmp_path):
     assert [(r.address, r.message) for r in report.findings if r.rule_id == rule.id] == []
     if rule.id != "ECR000" and not rule.builtin:
         assert any(r.rule_id == rule.id and r.status is Status.PASS for r in report.results)
+
+
+def test_builtin_rule_files_validate_against_the_schema():
+    # at run time the built-in rules are trusted; this is where they are validated
+    assert [r.id for r in load_rules(validate_builtin=True)] == [r.id for r in RULES]
 
 
 def test_rule_ids_and_names_are_unique():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,27 @@ class ModuleConfig:
     errors: list[InputError] = field(default_factory=list)
 
 
+_LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.\.?/[^"$]*)"', re.M)
+
+
+def local_module_sources(directory: str) -> set[str]:
+    """Directories a module calls with a local source, found by a cheap scan of its text.
+
+    Used to tell root stacks from modules before anything is parsed; comments are skipped
+    because the line must start with `source`.
+    """
+    found = set()
+    for path in module_files(directory):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        if "source" in text:
+            found |= {os.path.normpath(os.path.join(directory, s)) for s in _LOCAL_SOURCE.findall(text)}
+    return found
+
+
 def module_files(directory: str) -> list[str]:
     try:
         names = sorted(os.listdir(directory))
@@ -44,15 +66,23 @@ def module_files(directory: str) -> list[str]:
             if (n.endswith(".tf") or n.endswith(".tf.json")) and not n.startswith(".")]
 
 
-def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
-    """Read a source file or raise InputError-ready ValueError with a clear reason."""
+def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A source file's bytes, or ValueError/OSError with a clear reason."""
     if os.path.isdir(path):
         raise ValueError("is a directory, not a file")
     size = os.path.getsize(path)
     if size > limit:
         raise ValueError(f"file is {size} bytes, larger than the {limit}-byte limit")
     with open(path, "rb") as handle:
-        raw = handle.read()
+        return handle.read()
+
+
+def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a source file or raise InputError-ready ValueError with a clear reason."""
+    return decode_text(read_bytes(path, limit))
+
+
+def decode_text(raw: bytes) -> str:
     if b"\x00" in raw[:8192]:
         raise ValueError("binary file (contains NUL bytes), not Terraform")
     try:
@@ -96,7 +126,7 @@ def load_module(directory: str, parse_file=None, roots: list[str] | None = None,
                                                      "not read"))
             continue
         try:
-            body = parse_file(path) if parse_file else parse_source(path, max_bytes)
+            body = (parse_file or parse_source)(path, max_bytes)
         except HclSyntaxError as exc:
             config.errors.append(InputError(path, exc.line, exc.message))
             continue
@@ -111,7 +141,11 @@ def load_module(directory: str, parse_file=None, roots: list[str] | None = None,
 
 
 def parse_source(path: str, max_bytes: int = MAX_FILE_BYTES) -> ast.Body:
-    text = read_text(path, max_bytes)
+    return parse_text(path, read_bytes(path, max_bytes))
+
+
+def parse_text(path: str, raw: bytes) -> ast.Body:
+    text = decode_text(raw)
     if path.endswith(".json"):
         return parse_json_config(text)
     if not text.strip():

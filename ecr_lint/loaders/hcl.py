@@ -60,12 +60,14 @@ class StackLoader:
         self.module_cache = module_cache if module_cache is not None else {}
         self.current: list[tuple[str, str]] = []  # (graph node, attribute path) being evaluated
         self.module_calls: list[tuple[str, int, int, str]] = []
+        self.touched: set[str] = set()  # directories and files read: the result cache's manifest
         self.root_variables = variables
         self.max_file_bytes = max_file_bytes
 
     # -- module configurations are parsed once per directory
     def config(self, directory: str) -> ModuleConfig:
         directory = os.path.abspath(directory)
+        self.touched.add(directory)
         if directory not in self.module_cache:
             extra = {"max_bytes": self.max_file_bytes} if self.max_file_bytes else {}
             self.module_cache[directory] = load_module(directory, self.parse_file, self.allowed_roots, **extra)
@@ -105,6 +107,7 @@ class StackLoader:
         full = os.path.realpath(os.path.join(base, path))
         if not any(full == r or full.startswith(r + os.sep) for r in self.allowed_roots):
             return Unknown(f"file {path!r} is outside the linted tree; ecr-lint does not read it")
+        self.touched.add(full)
         return full
 
 

@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+import functools
 
 # A value Terraform knows only after apply, as the evaluator renders it: "${address.path}".
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
@@ -68,7 +67,6 @@ LIFECYCLE_POLICY_SCHEMA: dict = {
     },
 }
 
-_VALIDATOR = Draft202012Validator(LIFECYCLE_POLICY_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -111,7 +109,7 @@ def analyse_lifecycle_policy(doc: Any) -> LifecycleVerdict:
 def _schema_findings(doc: Any) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     unknowns: list[str] = []
-    for error in sorted(_VALIDATOR.iter_errors(doc), key=_error_order):
+    for error in sorted(_validator().iter_errors(doc), key=_error_order):
         where = _path(error.absolute_path)
         if _is_unknown(error.instance):
             unknowns.append(f"{where} is {error.instance}, known only at plan time")
@@ -120,7 +118,15 @@ def _schema_findings(doc: Any) -> tuple[list[str], list[str]]:
     return problems, unknowns
 
 
-def _error_order(error: ValidationError) -> tuple:
+@functools.lru_cache(maxsize=1)
+def _validator():
+    # jsonschema costs ~80 ms to import: only pay it when a lifecycle policy is analysed.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(LIFECYCLE_POLICY_SCHEMA)
+
+
+def _error_order(error) -> tuple:
     # Paths mix list indexes and keys; tag each step so they compare, indexes numerically.
     return tuple((0, s, "") if isinstance(s, int) else (1, 0, s) for s in error.absolute_path), error.message
 

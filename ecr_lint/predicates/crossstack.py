@@ -31,11 +31,14 @@ def ssm_summary(stack: Any) -> tuple[list[Parameter], list[Parameter]]:
     return exports, imports
 
 
-def stack_dependencies(stacks: list) -> tuple[dict, list[Parameter], list[Parameter]]:
-    """consumer stack -> {producer stack: [parameter names]}, and all exports and imports."""
+def stack_dependencies(units: list) -> tuple[dict, list[Parameter], list[Parameter]]:
+    """consumer stack -> {producer stack: [parameter names]}, and all exports and imports.
+
+    `units` have .exports and .imports (runner.Outcome); loaded Stacks are summarised here.
+    """
     all_exports, all_imports = [], []
-    for stack in stacks:
-        exports, imports = ssm_summary(stack)
+    for unit in units:
+        exports, imports = (unit.exports, unit.imports) if hasattr(unit, "exports") else ssm_summary(unit)
         all_exports += exports
         all_imports += imports
     producers: dict[str, set[str]] = {}
@@ -91,6 +94,8 @@ def cross_stack_ssm(stacks: list, config: Any) -> Iterator[Any]:
 
 
 def _cycles(edges: dict) -> list[list[str]]:
+    if not edges:
+        return []  # nothing links stacks: no need for networkx (slow to import)
     import networkx as nx
 
     graph = nx.DiGraph()

@@ -1,0 +1,245 @@
+"""One unit of work (a stack or a plan -> its results), cached and run in worker processes.
+
+A unit's Outcome is everything the report needs from it: results of the per-stack rules,
+input errors, where suppressions may sit, the SSM parameters it exports and reads (for the
+cross-stack rule) and, for plans, the values to mask. It is plain data, so it can be cached
+as JSON and sent back from a worker process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecr_lint import __version__
+from ecr_lint.config import Config
+from ecr_lint.model import InputError, Result, Severity, Status, Unknown
+from ecr_lint.predicates.crossstack import Parameter
+
+TF_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+
+
+@dataclass
+class Outcome:
+    root: str
+    kind: str                                             # "hcl" or "plan"
+    results: list[Result] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    spans: list[tuple[str, int, int, str]] = field(default_factory=list)
+    exports: list[Parameter] = field(default_factory=list)
+    imports: list[Parameter] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+    resources: int = 0
+
+
+@dataclass(frozen=True)
+class Work:
+    kind: str          # "hcl" or "plan"
+    path: str
+    roots: tuple[str, ...]
+
+
+def outcome_of(stack: Any, results: list[Result], errors: list[InputError]) -> Outcome:
+    from ecr_lint import redact
+    from ecr_lint.predicates.crossstack import ssm_summary
+
+    exports, imports = ssm_summary(stack)
+    spans = [(r.span.file, r.span.line, r.span.end_line, r.address) for r in stack.resources]
+    spans += [(u.file, u.line, u.line, u.address) for u in stack.unresolved]
+    spans += list(stack.module_calls)
+    secrets = sorted(redact.secrets_of(r.attributes for r in stack.resources)) if stack.source == "plan" else []
+    return Outcome(stack.root, stack.source, results, errors, spans, exports, imports, secrets, len(stack.resources))
+
+
+# --- the work itself (runs in a worker process when --jobs > 1) ---------------------------------
+
+_WORKER_MODULES: dict = {}   # in a worker process: module directory -> parsed config, for one run
+
+
+def reset_worker() -> None:
+    """Pool initializer: a worker starts each run with no parsed modules."""
+    _WORKER_MODULES.clear()
+
+
+def run_work(work: Work, config: Config, rules: list, cache_root: str | None,
+             modules: dict | None = None) -> Outcome:
+    """Lint one stack or plan. `modules` shares parsed module directories between the stacks of
+    one run (a fresh dict per run: files may change between runs of a long-lived process)."""
+    modules = _WORKER_MODULES if modules is None else modules
+    from ecr_lint.cache import ParseCache, Store
+    from ecr_lint.engine import run_per_stack
+    from ecr_lint.loaders.plan import PlanError, load_plan
+
+    store = Store(cache_root) if cache_root else None
+    if work.kind == "plan":
+        try:
+            stack = load_plan(work.path, config.source_root, config.changed_only)
+        except PlanError as exc:
+            return Outcome(os.path.abspath(work.path), "plan", errors=[InputError(work.path, exc.line, exc.message)])
+        results, internal = run_per_stack([stack], rules, config)
+        return outcome_of(stack, results, list(stack.errors) + internal)
+    # Results are cached before suppressions and the baseline: those are applied fresh every run.
+    key = _stack_key(work, config, rules) if store else None
+    if store:
+        cached = store.get("stack", key)
+        if cached is not None and _manifest_holds(cached.get("manifest")):
+            try:
+                return decode_outcome(cached["outcome"])
+            except (KeyError, TypeError, ValueError):
+                pass  # corrupt: lint again and rewrite
+    stack, var_errors, touched = _load_hcl(work, config, ParseCache(store) if store else None, modules)
+    results, internal = run_per_stack([stack], rules, config)
+    outcome = outcome_of(stack, results, var_errors + list(stack.errors) + internal)
+    if store and not internal:
+        store.put("stack", key, {"manifest": _manifest(touched), "outcome": encode_outcome(outcome)})
+    return outcome
+
+
+def _load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[Any, list[InputError], set[str]]:
+    from ecr_lint.loaders.hcl import StackLoader, root_variables
+
+    values, var_errors = root_variables(work.path, list(config.var_files), dict(config.variables))
+    loader = StackLoader(work.path, values, list(work.roots), parse_file=parse_file, module_cache=modules,
+                         max_file_bytes=config.max_file_bytes)
+    stack = loader.load()
+    touched = set(loader.touched) | {os.path.abspath(work.path)} | {os.path.abspath(f) for f in config.var_files}
+    return stack, var_errors, touched
+
+
+# --- the result cache: valid while every file the stack read is unchanged ---------------------------
+
+def _stack_key(work: Work, config: Config, rules: list) -> str:
+    settings = {f.name: _plain(getattr(config, f.name)) for f in dataclasses.fields(config)
+                if f.name not in ("fail_on", "baseline", "config_file", "source_root", "changed_only")}
+    rule_files = []
+    for rule in rules:
+        with open(rule.file, "rb") as handle:
+            check = getattr(rule.predicate, "__qualname__", "schema")
+            rule_files.append((rule.id, hashlib.sha256(handle.read()).hexdigest(),
+                               f"{getattr(rule.predicate, '__module__', '')}.{check}"))
+    text = json.dumps({"tool": __version__, "code": code_fingerprint(), "root": os.path.abspath(work.path),
+                       "roots": list(work.roots), "settings": settings, "rules": rule_files}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_CODE: list[str] = []
+
+
+def code_fingerprint() -> str:
+    """A hash of ecr-lint's own code and data: results cached by another build are not reused."""
+    if not _CODE:
+        digest = hashlib.sha256()
+        package = os.path.dirname(os.path.abspath(__file__))
+        for current, dirs, files in sorted(os.walk(package)):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith((".py", ".json", ".yaml")):
+                    with open(os.path.join(current, name), "rb") as handle:
+                        digest.update(name.encode() + b"\0" + handle.read())
+        _CODE.append(digest.hexdigest())
+    return _CODE[0]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _manifest(touched: set[str]) -> dict:
+    """Every directory listing and file the stack depended on, with what they were."""
+    dirs: dict[str, list[str]] = {}
+    files: dict[str, list] = {}
+    for path in sorted(touched):
+        if os.path.isdir(path):
+            dirs[path] = _listing(path)
+            for name in dirs[path]:
+                files.setdefault(os.path.join(path, name), _signature(os.path.join(path, name)))
+        else:
+            files[path] = _signature(path)
+    return {"dirs": dirs, "files": files}
+
+
+def _listing(directory: str) -> list[str]:
+    try:
+        return sorted(n for n in os.listdir(directory) if n.endswith(TF_SUFFIXES))
+    except OSError:
+        return []
+
+
+def _signature(path: str) -> list:
+    try:
+        stat = os.stat(path)
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        return [stat.st_size, stat.st_mtime_ns, digest]
+    except OSError:
+        return [None, None, None]
+
+
+def _manifest_holds(manifest: Any) -> bool:
+    if not isinstance(manifest, dict):
+        return False
+    for directory, names in manifest.get("dirs", {}).items():
+        if _listing(directory) != names:
+            return False
+    for path, (size, mtime, digest) in manifest.get("files", {}).items():
+        try:
+            stat = os.stat(path)
+        except OSError:
+            if size is not None:
+                return False
+            continue
+        if size is None:
+            return False
+        if stat.st_size == size and stat.st_mtime_ns == mtime:
+            continue  # unchanged by stat: no need to read it (the common, warm case)
+        if _signature(path)[2] != digest:
+            return False
+    return True
+
+
+# --- Outcome <-> JSON ------------------------------------------------------------------------------
+
+def encode_outcome(outcome: Outcome) -> dict:
+    return {
+        "root": outcome.root, "kind": outcome.kind, "resources": outcome.resources,
+        "results": [[r.rule_id, r.address, r.status.value, r.message, int(r.severity), r.file, r.line, r.stack]
+                    for r in outcome.results],
+        "errors": [[e.file, e.line, e.message, e.kind] for e in outcome.errors],
+        "spans": [list(s) for s in outcome.spans],
+        "exports": [_encode_parameter(p) for p in outcome.exports],
+        "imports": [_encode_parameter(p) for p in outcome.imports],
+        "secrets": outcome.secrets,
+    }
+
+
+def decode_outcome(data: dict) -> Outcome:
+    return Outcome(
+        root=data["root"], kind=data["kind"], resources=data["resources"],
+        results=[Result(i, a, Status(s), m, Severity(v), f, line, st) for i, a, s, m, v, f, line, st in data["results"]],
+        errors=[InputError(f, line, m, k) for f, line, m, k in data["errors"]],
+        spans=[tuple(s) for s in data["spans"]],
+        exports=[_decode_parameter(p) for p in data["exports"]],
+        imports=[_decode_parameter(p) for p in data["imports"]],
+        secrets=list(data["secrets"]),
+    )
+
+
+def _encode_parameter(p: Parameter) -> list:
+    name = {"unknown": p.name.reason} if isinstance(p.name, Unknown) else p.name
+    return [name, p.stack, p.address, p.file, p.line]
+
+
+def _decode_parameter(data: list) -> Parameter:
+    name, stack, address, file, line = data
+    if isinstance(name, dict):
+        name = Unknown(name["unknown"])
+    return Parameter(name, stack, address, file, line)
+
