@@ -10,9 +10,9 @@ from ecr_lint import redact, suppress
 from ecr_lint.catalog import Rule, load_rules
 from ecr_lint.config import Config
 from ecr_lint.engine import run_cross_stack
-from ecr_lint.loaders.config import ModuleConfig, local_module_sources, module_files, reading_roots
+from ecr_lint.loaders.config import ModuleConfig, local_module_sources, reading_roots
 from ecr_lint.loaders.hcl import StackLoader, root_variables
-from ecr_lint.model import InputError, Report, Result, Severity, Status
+from ecr_lint.model import InputError, Report, Severity
 from ecr_lint.stack import Stack
 
 SKIP_DIRS = {".terraform", ".git", "node_modules", "__pycache__", ".terragrunt-cache"}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from ecr_lint.catalog import Rule
 from ecr_lint.config import Config
-from ecr_lint.evaluate import deep_plain, plain
-from ecr_lint.model import InputError, Ref, Resource, Result, Severity, Status, Unknown, Verdict
+from ecr_lint.evaluate import plain
+from ecr_lint.model import InputError, Resource, Result, Severity, Status, Unknown, Verdict
 from ecr_lint.stack import Stack, taggable_types
 
 
@@ -33,13 +33,6 @@ class RuleContext:
     @property
     def graph(self) -> Any:
         return self.stack.graph
-
-
-def run(stacks: Iterable[Stack], rules: list[Rule], config: Config) -> tuple[list[Result], list[InputError]]:
-    stacks = list(stacks)
-    results, internal = run_per_stack(stacks, [r for r in rules if not r.cross_stack], config)
-    cross, cross_internal = run_cross_stack(stacks, [r for r in rules if r.cross_stack], config)
-    return results + cross, internal + cross_internal
 
 
 def run_cross_stack(stacks: list, rules: list[Rule], config: Config) -> tuple[list[Result], list[InputError]]:

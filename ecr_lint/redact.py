@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any, Iterable
 
-from ecr_lint.model import Ref, Unknown
+from ecr_lint.model import Ref
 
 MASK = "(sensitive)"
 

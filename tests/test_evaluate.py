@@ -17,13 +17,7 @@ def evaluate(tmp_path, expression: str, extra: str = "", variables: dict | None 
     assert errors == []
     stack = StackLoader(str(tmp_path), values, [str(tmp_path)]).load()
     assert stack.errors == []
-    from ecr_lint.loaders.hcl import ModuleInstance  # noqa: F401  (value read through the graph below)
-    return _local(stack, tmp_path)
-
-
-def _local(stack, tmp_path):
-    # The root module's locals are evaluated while loading; read one back through a resource.
-    return stack.module_values["local.x"]
+    return stack.module_values["local.x"]  # the root module's locals, as evaluated while loading
 
 
 CASES = [
