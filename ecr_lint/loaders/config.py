@@ -163,33 +163,30 @@ def _declare(config: ModuleConfig, body: ast.Body, path: str) -> None:
                 config.errors.append(InputError(path, block.line, f"a {kind} block needs two labels (type and name)"))
                 continue
             first = next((d for d in config.resources if d.block.type == kind and d.block.labels == labels), None)
-            if first is not None:
-                what = f"{'data.' if kind == 'data' else ''}{labels[0]}.{labels[1]}"
-                config.errors.append(InputError(path, block.line, f"{what} is declared twice (first at "
-                                                f"{os.path.basename(first.file)}:{first.block.line}); this one is ignored"))
-                continue
-            config.resources.append(Decl(block, path))
+            if not _twice(config, first, block, path, f"{'data.' if kind == 'data' else ''}{labels[0]}.{labels[1]}"):
+                config.resources.append(Decl(block, path))
         elif kind == "variable" and len(labels) == 1:
-            if labels[0] in config.variables:
-                first = config.variables[labels[0]]
-                config.errors.append(InputError(path, block.line, f'variable "{labels[0]}" is declared twice (first at '
-                                                f"{os.path.basename(first.file)}:{first.block.line})"))
-                continue
-            config.variables[labels[0]] = Decl(block, path)
+            if not _twice(config, config.variables.get(labels[0]), block, path, f'variable "{labels[0]}"'):
+                config.variables[labels[0]] = Decl(block, path)
         elif kind == "locals":
             for attr in block.body.attributes.values():
                 config.locals[attr.name] = (attr, path)
         elif kind == "output" and len(labels) == 1:
             config.outputs[labels[0]] = Decl(block, path)
         elif kind == "module" and len(labels) == 1:
-            if labels[0] in config.modules:
-                first = config.modules[labels[0]]
-                config.errors.append(InputError(path, block.line, f'module "{labels[0]}" is declared twice (first at '
-                                                f"{os.path.basename(first.file)}:{first.block.line})"))
-                continue
-            config.modules[labels[0]] = Decl(block, path)
+            if not _twice(config, config.modules.get(labels[0]), block, path, f'module "{labels[0]}"'):
+                config.modules[labels[0]] = Decl(block, path)
         elif kind == "provider" and len(labels) == 1:
             config.providers.append(Decl(block, path))
+
+
+def _twice(config: ModuleConfig, first: Decl | None, block: ast.Block, path: str, what: str) -> bool:
+    """A second declaration of the same thing is an input error, as in Terraform; it is ignored."""
+    if first is None:
+        return False
+    config.errors.append(InputError(path, block.line, f"{what} is declared twice (first at "
+                                    f"{os.path.basename(first.file)}:{first.block.line}); this one is ignored"))
+    return True
 
 
 # --- Terraform's JSON configuration syntax -------------------------------------------
