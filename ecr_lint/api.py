@@ -138,35 +138,44 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
 
 
 def execute(work: list, config: Config, rules: list[Rule], jobs: int, cache: bool, progress=None) -> list:
-    """Run each unit of work, from the cache when unchanged, in `jobs` processes; keep input order."""
+    """Run each unit of work: unchanged stacks from the cache (checked here, it is cheap), the
+    rest in `jobs` worker processes. Outcomes keep the input order whatever finishes first."""
     from ecr_lint.cache import Store
-    from ecr_lint.runner import reset_worker, run_work
+    from ecr_lint.runner import cached_outcome, run_fingerprint, run_in_worker, run_work, start_worker
 
     store = Store() if cache else None
     root = store.root if store else None
+    fingerprint = run_fingerprint(config, rules) if cache else None
     outcomes: list = [None] * len(work)
-    done = 0
-    if jobs > 1 and len(work) > 1:
+    if store is not None:
+        for i, item in enumerate(work):
+            outcomes[i] = cached_outcome(item, store, fingerprint)
+    todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    done = len(work) - len(todo)
+    if progress and done:
+        progress(done, len(work), "stacks (cached)")
+    if jobs > 1 and len(todo) > 1:
         import concurrent.futures
         import multiprocessing
 
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                                    initializer=reset_worker) as pool:
-            futures = {pool.submit(run_work, item, config, rules, root): i for i, item in enumerate(work)}
-            for future in concurrent.futures.as_completed(futures):
-                outcomes[futures[future]] = future.result()
+        chunk = max(1, len(todo) // (jobs * 8))
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=start_worker,
+                                                    initargs=(config, rules, root, fingerprint)) as pool:
+            for i, outcome in zip(todo, pool.map(run_in_worker, [work[i] for i in todo], chunksize=chunk)):
+                outcomes[i] = outcome
                 done += 1
                 if progress:
                     progress(done, len(work), "stacks")
     else:
         modules: dict = {}
-        for i, item in enumerate(work):
-            outcomes[i] = run_work(item, config, rules, root, modules)
+        for i in todo:
+            outcomes[i] = run_work(work[i], config, rules, root, modules, fingerprint)
+            done += 1
             if progress:
-                progress(i + 1, len(work), "stacks")
-    if store is not None:
-        store.prune()
+                progress(done, len(work), "stacks")
+    if store is not None and todo:
+        store.prune()  # something was linted afresh, so entries were written (by the workers too)
     return outcomes
 
 

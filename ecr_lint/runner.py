@@ -57,19 +57,38 @@ def outcome_of(stack: Any, results: list[Result], errors: list[InputError]) -> O
 
 # --- the work itself (runs in a worker process when --jobs > 1) ---------------------------------
 
-_WORKER_MODULES: dict = {}   # in a worker process: module directory -> parsed config, for one run
+_WORKER: dict = {}   # in a worker process: this run's settings, rules and parsed modules
 
 
-def reset_worker() -> None:
-    """Pool initializer: a worker starts each run with no parsed modules."""
-    _WORKER_MODULES.clear()
+def start_worker(config: Config, rules: list, cache_root: str | None, fingerprint: str | None) -> None:
+    """Pool initializer: settings and rules arrive once per worker, not with every stack."""
+    _WORKER.clear()
+    _WORKER.update(config=config, rules=rules, cache_root=cache_root, fingerprint=fingerprint, modules={})
+
+
+def run_in_worker(work: Work) -> Outcome:
+    return run_work(work, _WORKER["config"], _WORKER["rules"], _WORKER["cache_root"], _WORKER["modules"],
+                    _WORKER["fingerprint"])
+
+
+def cached_outcome(work: Work, store: Any, fingerprint: str) -> Outcome | None:
+    """The stack's results from the cache, if every file it read is unchanged."""
+    if work.kind != "hcl":
+        return None
+    cached = store.get("stack", stack_key(work, fingerprint))
+    if cached is None or not _manifest_holds(cached.get("manifest")):
+        return None
+    try:
+        return decode_outcome(cached["outcome"])
+    except (KeyError, TypeError, ValueError):
+        return None  # corrupt: lint again and rewrite
 
 
 def run_work(work: Work, config: Config, rules: list, cache_root: str | None,
-             modules: dict | None = None) -> Outcome:
+             modules: dict | None = None, fingerprint: str | None = None) -> Outcome:
     """Lint one stack or plan. `modules` shares parsed module directories between the stacks of
     one run (a fresh dict per run: files may change between runs of a long-lived process)."""
-    modules = _WORKER_MODULES if modules is None else modules
+    modules = {} if modules is None else modules
     from ecr_lint.cache import ParseCache, Store
     from ecr_lint.engine import run_per_stack
     from ecr_lint.loaders.plan import PlanError, load_plan
@@ -83,14 +102,12 @@ def run_work(work: Work, config: Config, rules: list, cache_root: str | None,
         results, internal = run_per_stack([stack], rules, config)
         return outcome_of(stack, results, list(stack.errors) + internal)
     # Results are cached before suppressions and the baseline: those are applied fresh every run.
-    key = _stack_key(work, config, rules) if store else None
+    fingerprint = fingerprint or (run_fingerprint(config, rules) if store else None)
+    key = stack_key(work, fingerprint) if store else None
     if store:
-        cached = store.get("stack", key)
-        if cached is not None and _manifest_holds(cached.get("manifest")):
-            try:
-                return decode_outcome(cached["outcome"])
-            except (KeyError, TypeError, ValueError):
-                pass  # corrupt: lint again and rewrite
+        hit = cached_outcome(work, store, fingerprint)
+        if hit is not None:
+            return hit
     stack, var_errors, touched = _load_hcl(work, config, ParseCache(store) if store else None, modules)
     results, internal = run_per_stack([stack], rules, config)
     outcome = outcome_of(stack, results, var_errors + list(stack.errors) + internal)
@@ -112,7 +129,14 @@ def _load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[An
 
 # --- the result cache: valid while every file the stack read is unchanged ---------------------------
 
-def _stack_key(work: Work, config: Config, rules: list) -> str:
+def stack_key(work: Work, fingerprint: str) -> str:
+    text = json.dumps([fingerprint, os.path.abspath(work.path), list(work.roots)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_fingerprint(config: Config, rules: list) -> str:
+    """What every stack's results depend on besides its files: tool, code, settings, rules.
+    Computed once per run."""
     settings = {f.name: _plain(getattr(config, f.name)) for f in dataclasses.fields(config)
                 if f.name not in ("fail_on", "baseline", "config_file", "source_root", "changed_only")}
     rule_files = []
@@ -121,8 +145,8 @@ def _stack_key(work: Work, config: Config, rules: list) -> str:
             check = getattr(rule.predicate, "__qualname__", "schema")
             rule_files.append((rule.id, hashlib.sha256(handle.read()).hexdigest(),
                                f"{getattr(rule.predicate, '__module__', '')}.{check}"))
-    text = json.dumps({"tool": __version__, "code": code_fingerprint(), "root": os.path.abspath(work.path),
-                       "roots": list(work.roots), "settings": settings, "rules": rule_files}, sort_keys=True)
+    text = json.dumps({"tool": __version__, "code": code_fingerprint(), "settings": settings, "rules": rule_files},
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
