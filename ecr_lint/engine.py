@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ecr_lint.catalog import Rule
@@ -29,10 +29,17 @@ class RuleContext:
 
     stack: Stack
     config: Config
+    _memo: dict = field(default_factory=dict)
 
     @property
     def graph(self) -> Any:
         return self.stack.graph
+
+    def memo(self, key: str, compute):
+        """A per-stack index a predicate builds once and reuses for every resource."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
 
 def run_cross_stack(stacks: list, rules: list[Rule], config: Config) -> tuple[list[Result], list[InputError]]:

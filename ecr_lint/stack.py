@@ -36,6 +36,13 @@ class Stack:
     module_calls: list[tuple[str, int, int, str]] = field(default_factory=list)  # (file, line, end, module address)
 
     def of_type(self, *types: str) -> list[Resource]:
+        if getattr(self, "_by_type", None) is None or self._indexed != len(self.resources):
+            index: dict[str, list[Resource]] = {}
+            for res in self.resources:
+                index.setdefault(res.type, []).append(res)
+            self._by_type, self._indexed = index, len(self.resources)
+        if len(types) == 1:
+            return self._by_type.get(types[0], [])
         return [r for r in self.resources if r.type in types]
 
 

@@ -55,12 +55,10 @@ def read_plan(path: str) -> tuple[dict, str]:
         size = os.path.getsize(path)
         if size > MAX_PLAN_BYTES:
             raise PlanError(f"plan is {size} bytes, larger than the {MAX_PLAN_BYTES}-byte limit")
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()  # one copy of the plan in memory, dropped once it is indexed
     except OSError as exc:
         raise PlanError(f"cannot read: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PlanError(f"not UTF-8 text (byte {exc.start})") from None
     try:
@@ -84,7 +82,9 @@ def read_plan(path: str) -> tuple[dict, str]:
 def load_plan(path: str, source_root: str | None = None, changed_only: bool = False) -> Stack:
     data, text = read_plan(path)
     try:
-        return _PlanLoader(path, data, text, source_root, changed_only).load()
+        loader = _PlanLoader(path, data, text, source_root, changed_only)
+        del text, data  # the loader keeps only what it needs: memory is a small multiple of the file
+        return loader.load()
     except PlanError:
         raise
     except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
@@ -99,7 +99,7 @@ class _PlanLoader:
     def __init__(self, path: str, data: dict, text: str, source_root: str | None, changed_only: bool):
         self.path = path
         self.data = data
-        self.text = text
+        self._lines = _address_lines(text)  # the only use of the raw text: it is not kept
         self.changed_only = changed_only
         self.errors: list[InputError] = []
         self.source_root = source_root if source_root is not None else self._default_source_root()
@@ -158,6 +158,7 @@ class _PlanLoader:
                 continue
             resources[rc["address"]] = self._resource(rc, after, change.get("after_unknown"),
                                                       change.get("after_sensitive"))
+            rc["change"] = {"actions": change.get("actions")}  # the merged copy replaces it: free the original
         for module in _walk_modules(_obj(self.data.get("planned_values")).get("root_module")):
             for index, res in enumerate(_list(module.get("resources"))):
                 if not self._well_formed(res, f"planned_values resources[{index}]"):
@@ -411,11 +412,21 @@ class _PlanLoader:
                 self._edges(source, v, path)
 
     def _line_of(self, address: str) -> int:
-        needle = f'"address": {json.dumps(address)}'
-        pos = self.text.find(needle)
-        if pos < 0:
-            pos = self.text.find(f'"address":{json.dumps(address)}')
-        return self.text.count("\n", 0, pos) + 1 if pos >= 0 else 0
+        return self._lines.get(address, 0)
+
+
+def _address_lines(text: str) -> dict[str, int]:
+    """address -> line of its first `"address": ...` in the plan file, in one pass."""
+    lines: dict[str, int] = {}
+    line, last = 1, 0
+    for match in re.finditer(r'"address":\s*("(?:[^"\\]|\\.)*")', text):
+        line += text.count("\n", last, match.start())
+        last = match.start()
+        try:
+            lines.setdefault(json.loads(match.group(1)), line)
+        except ValueError:
+            continue
+    return lines
 
 
 def _obj(value: Any) -> dict:

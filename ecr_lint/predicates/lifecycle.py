@@ -10,30 +10,39 @@ from ecr_lint.policy.lifecycle import analyse_lifecycle_policy
 from ecr_lint.predicates.common import address_type, decode_json, fail, passed, unknown
 
 
-def policies_for(repository: Resource, stack: Any) -> tuple[list[Resource], list[str]]:
-    """Lifecycle policies pointing at the repository, by reference or by its literal name.
-
-    Returns (matches, reasons why some policies could not be matched).
-    """
-    name = plain(repository.attributes.get("name"))
-    matches: list[Resource] = []
+def _policy_index(stack: Any) -> tuple[dict, dict, list]:
+    """Lifecycle policies by the repository resource they reference, and by literal name."""
+    by_address: dict[str, list[Resource]] = {}
+    by_name: dict[str, list[Resource]] = {}
     undecided: list[str] = []
     for policy in stack.of_type("aws_ecr_lifecycle_policy"):
         target = policy.attributes.get("repository")
         if isinstance(target, Ref) and address_type(target.address) == ("managed", "aws_ecr_repository"):
-            if target.address == repository.address:
-                matches.append(policy)
-            continue  # a reference to another repository resource
+            by_address.setdefault(target.address, []).append(policy)
+            continue  # a reference to a repository resource: that one, and no other
         value = plain(target)
         if isinstance(value, Unknown):
             undecided.append(f"{policy.address}.repository is unknown: {value.reason}")
-        elif isinstance(name, str) and value == name:
-            matches.append(policy)
+        elif isinstance(value, str):
+            by_name.setdefault(value, []).append(policy)
+    return by_address, by_name, undecided
+
+
+def policies_for(repository: Resource, ctx: Any) -> tuple[list[Resource], list[str]]:
+    """Lifecycle policies pointing at the repository, by reference or by its literal name.
+
+    Returns (matches, reasons why some policies could not be matched).
+    """
+    by_address, by_name, undecided = ctx.memo("lifecycle-policies", lambda: _policy_index(ctx.stack))
+    name = plain(repository.attributes.get("name"))
+    matches = list(by_address.get(repository.address, []))
+    if isinstance(name, str):
+        matches += by_name.get(name, [])
     return matches, undecided
 
 
 def lifecycle_policy(resource: Resource, ctx: Any) -> Iterator[Verdict]:
-    policies, undecided = policies_for(resource, ctx.stack)
+    policies, undecided = policies_for(resource, ctx)
     if not policies:
         if undecided:
             yield unknown(f"no lifecycle policy is known to apply: {undecided[0]}")

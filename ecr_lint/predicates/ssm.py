@@ -9,14 +9,18 @@ from ecr_lint.model import Ref, Resource, Unknown, Verdict
 from ecr_lint.predicates.common import fail, passed, unknown
 
 
-def exports_of(repository: Resource, stack: Any) -> list[Resource]:
-    """SSM parameters whose value is this repository's repository_url."""
-    out = []
+def _exports(stack: Any) -> dict[str, list[Resource]]:
+    """repository address -> SSM parameters whose value is its repository_url."""
+    index: dict[str, list[Resource]] = {}
     for param in stack.of_type("aws_ssm_parameter"):
         value = param.attributes.get("value", param.attributes.get("insecure_value"))
-        if isinstance(value, Ref) and value.address == repository.address and value.path[:1] == ("repository_url",):
-            out.append(param)
-    return out
+        if isinstance(value, Ref) and value.path[:1] == ("repository_url",):
+            index.setdefault(value.address, []).append(param)
+    return index
+
+
+def exports_of(repository: Resource, ctx: Any) -> list[Resource]:
+    return ctx.memo("ssm-exports", lambda: _exports(ctx.stack)).get(repository.address, [])
 
 
 def ssm_export(resource: Resource, ctx: Any) -> Iterator[Verdict]:
@@ -28,7 +32,7 @@ def ssm_export(resource: Resource, ctx: Any) -> Iterator[Verdict]:
         yield fail("the repository has no name (Terraform requires one), so nothing can export it", "name")
         return
     expected = ctx.config.ssm_export_name.format(name=name)
-    exports = exports_of(resource, ctx.stack)
+    exports = exports_of(resource, ctx)
     if not exports:
         yield fail(f"repository_url is not written to an aws_ssm_parameter (expected {expected})")
         return
