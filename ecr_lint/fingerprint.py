@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 
@@ -10,7 +11,12 @@ from ecr_lint.model import Result
 
 def relative_uri(path: str) -> str:
     """The path relative to the working directory, with forward slashes; absolute outside it."""
-    rel = os.path.relpath(os.path.abspath(path))
+    return _relative_uri(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=65536)  # reports repeat the same few thousand paths
+def _relative_uri(path: str, cwd: str) -> str:
+    rel = os.path.relpath(os.path.join(cwd, path), cwd)
     if rel.startswith(".."):
         return os.path.abspath(path).replace(os.sep, "/")
     return rel.replace(os.sep, "/")
