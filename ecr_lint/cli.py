@@ -132,6 +132,13 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
                       cache=not no_cache)
     except ConfigError as exc:
         _fail(str(exc))
+    except Exception as exc:  # never a traceback: a CI gate must tell "tool broke" (3) from "policy failed"
+        import traceback
+
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        click.echo(f"ecr-lint: internal error: {type(exc).__name__}: {exc} (at {frame.filename}:{frame.lineno}); "
+                   "please report it", err=True)
+        sys.exit(3)
     if write_baseline:
         count = suppress.write_baseline(write_baseline, report.results, report.errors)
         known = sum(1 for e in report.errors if e.kind == "input")

@@ -140,8 +140,11 @@ def apply(results: list[Result], blocks: Iterable[tuple[str, int, int, str]], ru
     for file in sorted(spans):
         if not file.endswith((".tf", ".tf.json")):
             continue
-        with open(file, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
+        try:
+            with open(file, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            continue  # gone or unreadable since it was linted: it holds no suppression we can honour
         for sup in read_suppressions(file, peers):
             address = _scope(sup, spans[file], lines)
             all_suppressions.append((sup, address))

@@ -139,3 +139,16 @@ def test_broken_rule_file_names_file_and_field(tmp_path):
     message = str(info.value)
     assert message.startswith(str(tmp_path / "ECR901.yaml"))
     assert "is a required property" in message or "name" in message
+
+
+def test_an_unexpected_failure_is_exit_three_with_one_line_not_a_traceback(monkeypatch):
+    import ecr_lint.api
+
+    def broken(*args, **kwargs):
+        raise OSError("disk vanished")
+
+    monkeypatch.setattr(ecr_lint.api, "execute", broken)
+    result = CliRunner().invoke(main, [SEED])
+    assert result.exit_code == 3
+    assert "ecr-lint: internal error: OSError: disk vanished" in result.output
+    assert "Traceback" not in result.output
