@@ -383,7 +383,7 @@ def _stack(stack_dir: str, index: int, stats: MonorepoStats) -> None:
         count = rng.choice([1, 1, 2, 3])
         files["locals.tf"] = _locals(f'"{name}"')
         if count == 1:
-            call = f'''module "repository" {{
+            call = '''module "repository" {
   source = "../../modules/ecr-repo"
 
   name                 = local.repository_name
@@ -392,8 +392,8 @@ def _stack(stack_dir: str, index: int, stats: MonorepoStats) -> None:
   kms_key              = data.aws_ssm_parameter.ecs-secrets-key-arn.value
   max_image_count      = var.lifecycle_policy_max_image_count
   tags                 = local.required_tags
-  pull_principals      = ["arn:aws:iam::${{data.aws_caller_identity.current.account_id}}:root"]
-}}
+  pull_principals      = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
+}
 '''
             outputs = 'output "repository_url" {\n  value = module.repository.repository_url\n}\n'
             resource = "module.repository.arn"
