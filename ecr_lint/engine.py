@@ -114,10 +114,14 @@ _UNKNOWN_MARK = "\x00unknown\x00"
 
 def _schema_check(rule: Rule, resource: Resource) -> Iterator[Verdict]:
     """A rule whose check is a JSON Schema over the resource's evaluated attributes."""
-    from jsonschema import Draft202012Validator
+    from ecr_lint.schemacheck import certainly_valid
 
     unknown_reasons: dict[str, str] = {}
     document = _jsonable(resource.attributes, unknown_reasons)
+    if certainly_valid(rule.schema, document):
+        return
+    from jsonschema import Draft202012Validator
+
     for error in Draft202012Validator(rule.schema).iter_errors(document):
         attribute = ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or None
         if error.validator != "required" and _mentions_unknown(error.instance):

@@ -107,8 +107,12 @@ def analyse_lifecycle_policy(doc: Any) -> LifecycleVerdict:
 
 
 def _schema_findings(doc: Any) -> tuple[list[str], list[str]]:
+    from ecr_lint.schemacheck import certainly_valid
+
     problems: list[str] = []
     unknowns: list[str] = []
+    if certainly_valid(LIFECYCLE_POLICY_SCHEMA, doc):
+        return problems, unknowns  # no need for jsonschema (slow to import) to say so
     for error in sorted(_validator().iter_errors(doc), key=_error_order):
         where = _path(error.absolute_path)
         if _is_unknown(error.instance):
