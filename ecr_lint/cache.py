@@ -29,12 +29,21 @@ def cache_root() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _hcl2_version() -> str:
-    try:
-        from importlib.metadata import version
+    """python-hcl2's version, for the parse cache key, without importing it (it loads Lark) or
+    importlib.metadata (18 ms): the text of its version module and grammar identify the parser."""
+    import importlib.util
 
-        return version("python-hcl2")
-    except Exception:  # pragma: no cover - metadata missing in odd installs
-        return "unknown"
+    spec = importlib.util.find_spec("hcl2")
+    if spec is None or not spec.submodule_search_locations:
+        return "missing"
+    digest = hashlib.sha256()
+    for name in ("version.py", "hcl2.lark"):
+        try:
+            with open(os.path.join(spec.submodule_search_locations[0], name), "rb") as handle:
+                digest.update(handle.read())
+        except OSError:
+            digest.update(name.encode())
+    return digest.hexdigest()[:16]
 
 
 class Store:
