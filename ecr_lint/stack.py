@@ -34,13 +34,16 @@ class Stack:
     module_variables: dict[str, dict[str, Any]] = field(default_factory=dict)  # module prefix -> var values
     module_values: dict[str, Any] = field(default_factory=dict)  # root locals and outputs, by address
     module_calls: list[tuple[str, int, int, str]] = field(default_factory=list)  # (file, line, end, module address)
+    _by_type: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
+    _indexed: int = field(default=-1, init=False, repr=False)
 
     def of_type(self, *types: str) -> list[Resource]:
-        if getattr(self, "_by_type", None) is None or self._indexed != len(self.resources):
-            index: dict[str, list[Resource]] = {}
+        """Resources of these types (indexed: predicates ask this for every resource)."""
+        if self._indexed != len(self.resources):
+            self._by_type = {}
             for res in self.resources:
-                index.setdefault(res.type, []).append(res)
-            self._by_type, self._indexed = index, len(self.resources)
+                self._by_type.setdefault(res.type, []).append(res)
+            self._indexed = len(self.resources)
         if len(types) == 1:
             return self._by_type.get(types[0], [])
         return [r for r in self.resources if r.type in types]
