@@ -52,7 +52,6 @@ class Store:
     def __init__(self, root: str | None = None, max_bytes: int = MAX_BYTES):
         self.root = root or cache_root()
         self.max_bytes = max_bytes
-        self.writes = 0
 
     def _path(self, kind: str, key: str) -> str:
         return os.path.join(self.root, kind, key[:2], key[2:] + ".json")
@@ -76,7 +75,6 @@ class Store:
                 # dumps, not dump: dump to a file uses the pure-Python encoder (10x slower)
                 handle.write(json.dumps({"key": key, "tool": __version__, "data": data}, separators=(",", ":")))
             os.replace(tmp, path)
-            self.writes += 1
         except OSError:
             pass  # a cache that cannot be written is only slower, never wrong
 

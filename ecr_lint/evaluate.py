@@ -8,7 +8,7 @@ attribute: the reference is kept (it is a graph edge) together with its value.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from ecr_lint.loaders import syntax as ast
 from ecr_lint.model import Ref, Unknown
@@ -59,14 +59,6 @@ def deep_plain(value: Any) -> Any:
 
 def is_unknown(value: Any) -> bool:
     return isinstance(plain(value), Unknown)
-
-
-def first_unknown(values: Iterable[Any]) -> Unknown | None:
-    for v in values:
-        v = plain(v)
-        if isinstance(v, Unknown):
-            return v
-    return None
 
 
 def merge_unknowns(unknowns: list[Unknown], partial: Any = None) -> Unknown:

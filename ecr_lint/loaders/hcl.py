@@ -38,7 +38,6 @@ class Instance:
     module: "ModuleInstance"
     address: str
     names: dict  # each / count for its scope
-    expansion_note: str = ""
     value: ObjectValue | None = None
     evaluating: bool = False
     attribute_lines: dict = field(default_factory=dict)
@@ -346,7 +345,7 @@ class ModuleInstance:
                                                      "whatever number Terraform creates", decl.file, block.line))
         unknown_each = Unknown(f"{base}: {note}") if note else None
         names = {"each": {"key": unknown_each, "value": unknown_each}, "count": {"index": unknown_each}} if note else {}
-        self.instances[key] = Instance(decl, self, base, names, note)
+        self.instances[key] = Instance(decl, self, base, names)
 
     def instance_value(self, inst: Instance) -> Any:
         if inst.value is not None:
