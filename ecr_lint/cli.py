@@ -97,7 +97,7 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
     from ecr_lint import suppress
     from ecr_lint.api import exit_code, lint
     from ecr_lint.config import ConfigError
-    from ecr_lint.reporters import render
+    from ecr_lint.reporters import chunks
 
     if changed_files:
         from ecr_lint.changed import stacks_for
@@ -145,13 +145,26 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
         click.echo(f"ecr-lint: wrote {count} finding(s) and {known} known input error(s) to the baseline "
                    f"{write_baseline}", err=True)
         sys.exit(3 if any(e.kind == "internal" for e in report.errors) else 0)
-    text = render(report, fmt, color=(fmt == "text" and output is None and sys.stdout.isatty()))
+    pieces = chunks(report, fmt, color=(fmt == "text" and output is None and sys.stdout.isatty()))
     if output:
         with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            _write(pieces, handle.write)
     else:
-        click.echo(text, nl=False)
+        _write(pieces, lambda text: click.echo(text, nl=False))
     sys.exit(exit_code(report, config.fail_on))
+
+
+def _write(pieces, write) -> None:
+    """Write a report in batches of about 1 MB: a large report is never one more whole copy."""
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size >= 1 << 20:
+            write("".join(batch))
+            batch, size = [], 0
+    write("".join(batch))
 
 
 def _stderr_is_terminal() -> bool:

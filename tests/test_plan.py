@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from click.testing import CliRunner
 
 from ecr_lint.api import lint
 from ecr_lint.cli import main
 from ecr_lint.config import Config
+from ecr_lint.loaders import jsonstream
+from ecr_lint.loaders.plan import load_plan
 
 from conftest import SHARED, failures, needs_shared, statuses, write
 
@@ -163,3 +167,98 @@ def test_a_sensitive_policy_is_analysed_but_never_printed(tmp_path):
         assert result.exit_code == 1, result.output  # the unknown account still fails ECR005
         assert secret_account not in result.output
     assert "(sensitive)" in CliRunner().invoke(main, [str(tmp_path / "plan.json"), "--select", "ECR005"]).output
+
+
+# --- the plan is read through a sliding window (ecr_lint/loaders/jsonstream.py), never whole
+
+FIXTURE_PLANS = os.path.join(os.path.dirname(__file__), "..", "fixtures", "plans")
+
+
+def _report(path: str) -> str:
+    result = CliRunner().invoke(main, [path, "--format", "json", "--no-cache"])
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+@pytest.mark.parametrize("name", sorted(f for f in os.listdir(FIXTURE_PLANS) if f.endswith(".plan.json")))
+def test_a_plan_reads_the_same_whatever_the_window_and_the_layout(tmp_path, monkeypatch, name):
+    source = os.path.join(FIXTURE_PLANS, name)
+    alone = tmp_path / "plan.json"  # no .tf beside it: everything comes from the plan itself
+    alone.write_bytes(open(source, "rb").read())
+    whole = _report(str(alone))
+    document = json.load(open(source, encoding="utf-8"))
+    compact = tmp_path / "compact" / "plan.json"
+    compact.parent.mkdir()
+    compact.write_bytes(b"\xef\xbb\xbf" + json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
+    one_line = _report(str(compact))
+    for window in (1, 7, 64, 4096):
+        monkeypatch.setattr(jsonstream, "CHUNK", window)
+        assert _report(str(alone)) == whole
+        assert _report(str(compact)) == one_line
+    # compact JSON is one line, in another file: the results differ in file, line, fingerprint (and so order)
+    assert _verdicts(one_line) == _verdicts(whole)
+
+
+def _verdicts(report: str) -> list[tuple]:
+    data = json.loads(report)
+    return sorted((r["rule_id"], r["address"], r["status"], r["message"]) for r in data["results"]) + \
+        [e["message"] for e in data["errors"]]
+
+
+def test_planned_values_and_prior_state_fill_what_no_change_covers(tmp_path, monkeypatch):
+    monkeypatch.setattr(jsonstream, "CHUNK", 5)
+    plan = _plan([{"address": "aws_kms_key.only_planned", "mode": "managed", "type": "aws_kms_key",
+                   "name": "only_planned", "values": {"enable_key_rotation": False, "description": "clé «ü»"}},
+                  {"address": "aws_kms_key.changed", "mode": "managed", "type": "aws_kms_key", "name": "changed",
+                   "values": {"enable_key_rotation": False}}],
+                 [{"address": "aws_kms_key.changed", "mode": "managed", "type": "aws_kms_key", "name": "changed",
+                   "change": {"actions": ["update"], "after": {"enable_key_rotation": True}, "after_unknown": {}}}])
+    plan["prior_state"] = {"values": {"root_module": {"resources": [
+        {"address": "data.aws_caller_identity.current", "mode": "data", "type": "aws_caller_identity",
+         "name": "current", "values": {"account_id": "123456789012"}},
+        {"address": "aws_kms_key.changed", "mode": "managed", "type": "aws_kms_key", "name": "changed",
+         "values": {"enable_key_rotation": False}}]}}}
+    (tmp_path / "plan.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(plan, indent=1, ensure_ascii=False).encode())
+    report = lint([str(tmp_path / "plan.json")], Config(select=frozenset({"ECR010"})))
+    assert report.errors == []
+    assert statuses(report, "ECR010") == {"aws_kms_key.only_planned": "fail", "aws_kms_key.changed": "pass"}
+    resources = {r.address: r for r in load_plan(str(tmp_path / "plan.json")).resources}
+    assert list(resources) == ["aws_kms_key.changed", "aws_kms_key.only_planned", "data.aws_caller_identity.current"]
+    assert resources["data.aws_caller_identity.current"].attributes["account_id"] == "123456789012"
+    assert resources["aws_kms_key.only_planned"].attributes["description"] == "clé «ü»"
+    lines = (tmp_path / "plan.json").read_text(encoding="utf-8-sig").splitlines()
+    for address, resource in resources.items():  # each points at the first "address" line naming it
+        assert resource.span.line == next(n for n, line in enumerate(lines, 1)
+                                          if line.strip() == f'"address": "{address}",')
+
+
+def test_a_repeated_top_level_key_counts_once_the_last_as_json_loads_does(tmp_path):
+    def changes(rotation: bool) -> str:
+        return json.dumps([{"address": "aws_kms_key.k", "mode": "managed", "type": "aws_kms_key", "name": "k",
+                            "change": {"actions": ["create"], "after": {"enable_key_rotation": rotation},
+                                       "after_unknown": {}}}])
+    text = ('{"format_version": "1.2", "resource_changes": %s, "resource_changes": %s}'
+            % (changes(True), changes(False)))
+    write(tmp_path, {"plan.json": text})
+    report = lint([str(tmp_path / "plan.json")], Config(select=frozenset({"ECR010"})))
+    assert statuses(report, "ECR010") == {"aws_kms_key.k": "fail"}
+
+
+@pytest.mark.parametrize("text,message,line", [
+    ('{"format_version": "1.2",\n "resource_changes": [\n  {"address": "a.b"},\n  {"address" "c.d"}\n ]\n}',
+     "not valid JSON: Expecting ':' delimiter", 4),
+    ('{"format_version": "1.2",\n "resource_changes": [\n  {"address": "a.b"}', "truncated JSON", 3),
+    ('{"format_version": "1.2", "planned_values": {}}\n{}', "not valid JSON: Extra data", 2),
+    ('{"format_version": "1.2", "planned_values": {"root_module": {"resources": [{"a": 1,}]}}}',
+     "not valid JSON: Expecting property name enclosed in double quotes", 1),
+])
+def test_invalid_json_is_reported_with_its_line_wherever_it_is(tmp_path, text, message, line):
+    write(tmp_path, {"plan.json": text})
+    report = lint([str(tmp_path / "plan.json")])
+    assert [(e.message, e.line) for e in report.errors] == [(message, line)]
+
+
+def test_a_plan_that_is_not_utf8_names_the_byte(tmp_path):
+    (tmp_path / "plan.json").write_bytes(b'{"format_version": "1.2", "planned_values": {"x": "\xff"}}')
+    report = lint([str(tmp_path / "plan.json")])
+    assert [e.message for e in report.errors] == ["not UTF-8 text (byte 51)"]  # 0-based, as Python counts

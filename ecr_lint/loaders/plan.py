@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any
+import sys
+from typing import IO, Any
 
 from ecr_lint.graph import ResourceGraph
+from ecr_lint.loaders.jsonstream import Cursor, NotUtf8, StreamError
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
 from ecr_lint.stack import Stack, taggable_types
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
 SUPPORTED_MAJOR = {"0", "1"}
+_intern = sys.intern
 _SKIP_ACTIONS = ({"delete"}, {"forget"})
 
 
@@ -45,50 +48,277 @@ class Sensitive(str):
         return "(sensitive)"
 
 
-def is_plan(data: Any) -> bool:
-    return isinstance(data, dict) and "format_version" in data and any(
-        k in data for k in ("planned_values", "resource_changes", "configuration"))
-
-
-def read_plan(path: str) -> tuple[dict, str]:
+def read_plan(path: str) -> "PlanDocument":
     try:
         size = os.path.getsize(path)
         if size > MAX_PLAN_BYTES:
             raise PlanError(f"plan is {size} bytes, larger than the {MAX_PLAN_BYTES}-byte limit")
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read()  # one copy of the plan in memory, dropped once it is indexed
+        with open(path, "rb") as handle:
+            return PlanDocument(handle)
     except OSError as exc:
         raise PlanError(f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise PlanError(f"not UTF-8 text (byte {exc.start})") from None
-    try:
-        data = json.loads(text)
+    except NotUtf8 as exc:
+        raise PlanError(str(exc)) from None
     except RecursionError:
         raise PlanError("JSON nested too deeply") from None
-    except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else f"not valid JSON: {exc.msg}"
-        raise PlanError(what, exc.lineno) from None
-    if not is_plan(data):
-        if isinstance(data, dict) and "values" in data and "format_version" in data:
-            raise PlanError("this is `terraform show -json` of a state, not of a plan (run it on a saved plan file)")
-        raise PlanError("not a Terraform plan: expected `terraform show -json PLANFILE` output "
-                        "(an object with format_version and planned_values or resource_changes)")
-    version = str(data.get("format_version"))
-    if version.split(".")[0] not in SUPPORTED_MAJOR:
-        raise PlanError(f"unsupported plan format_version {version!r} (ecr-lint reads 0.x and 1.x)")
-    return data, text
+    except StreamError as exc:
+        raise PlanError("truncated JSON" if exc.at_end else f"not valid JSON: {exc.message}", exc.line) from None
 
 
 def load_plan(path: str, source_root: str | None = None, changed_only: bool = False) -> Stack:
-    data, text = read_plan(path)
     try:
-        loader = _PlanLoader(path, data, text, source_root, changed_only)
-        del text, data  # the loader keeps only what it needs: memory is a small multiple of the file
-        return loader.load()
+        return _PlanLoader(path, read_plan(path), source_root, changed_only).load()
     except PlanError:
         raise
     except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
         raise PlanError(f"plan has an unexpected shape: {type(exc).__name__}: {exc}") from None
+
+
+def _kind_error(keys: set[str]) -> str | None:
+    """Why a JSON document with these top-level keys is not a plan, or None."""
+    if "format_version" in keys and keys & {"planned_values", "resource_changes", "configuration"}:
+        return None
+    if "values" in keys and "format_version" in keys:
+        return "this is `terraform show -json` of a state, not of a plan (run it on a saved plan file)"
+    return ("not a Terraform plan: expected `terraform show -json PLANFILE` output "
+            "(an object with format_version and planned_values or resource_changes)")
+
+
+class PlanDocument:
+    """What the loader needs of a plan file, read in one pass without its whole text or tree.
+
+    A 10,000-resource plan is 25 MB of JSON but about 100 MB as one `json.loads` tree. Here the
+    file is read through a sliding window: each `resource_changes` entry is decoded alone and
+    merged into the model at once; entries of `planned_values` and `prior_state` (which come
+    before and after it) are only located, and read again from the file at the end if no change
+    covers them. Where a key repeats, the last one counts, as with `json.loads`.
+    """
+
+    _KEPT = ("format_version", "variables", "configuration")  # small, or needed whole
+
+    def __init__(self, handle: IO[bytes]):
+        self.top: dict[str, Any] = {}
+        self.keys: set[str] = set()
+        self.lines: dict[str, int] = {}               # address -> line of its first "address" key
+        self._changes: list[tuple[dict, dict]] = []   # (resource header, merged values), file order
+        self.changed: set[str] = set()                # addresses created or updated
+        self.seen: set[str] = set()                   # addresses in resource_changes, any action
+        self._change_problems: list[str] = []
+        self.addresses: dict[str, set] = {}           # section -> every address it names
+        self._located: dict[str, list] = {}           # section -> [(problem, address, mode, bytes)]
+        self._merge = _Merger()
+        cursor = Cursor(handle)
+        if cursor.peek() != "{":
+            cursor.skip()  # an array or a scalar: valid JSON is checked first, then it is not a plan
+        else:
+            for key in cursor.members():
+                self.keys.add(key)
+                self._member(cursor, key)
+        cursor.finish()
+        problem = _kind_error(self.keys)
+        if problem:
+            raise PlanError(problem)
+        version = str(self.top.get("format_version"))
+        if version.split(".")[0] not in SUPPORTED_MAJOR:
+            raise PlanError(f"unsupported plan format_version {version!r} (ecr-lint reads 0.x and 1.x)")
+        self.problems: list[str] = list(self._change_problems)
+        self.resources = self._resources(handle)  # [(header, merged values)] of what exists after apply
+
+    def _member(self, cursor: Cursor, key: str) -> None:
+        if key == "resource_changes":
+            self._changes, self.changed, self.seen, self._change_problems = [], set(), set(), []
+            self.addresses[key] = set()
+            if cursor.peek() != "[":
+                cursor.skip()
+                return
+            for index in cursor.elements():
+                start = cursor.start
+                rc = cursor.value()
+                self._line(cursor, rc, start)
+                self._change(rc, index)
+        elif key in ("planned_values", "prior_state"):
+            path = ("root_module",) if key == "planned_values" else ("values", "root_module")
+            self._located[key] = self._module_entries(cursor, key, path)
+            self.addresses[key] = {entry[1] for entry in self._located[key] if isinstance(entry[1], str)}
+        elif key in self._KEPT:
+            self.top[key] = cursor.value()
+        else:
+            cursor.skip()
+
+    def _line(self, cursor: Cursor, entry: Any, start: int) -> None:
+        """Remember the line of the entry's "address" key (for findings when there is no source)."""
+        if isinstance(entry, dict) and isinstance(entry.get("address"), str) and entry["address"] not in self.lines:
+            found = cursor.find('"address"', start, cursor.end)
+            if found >= 0:
+                self.lines[entry["address"]] = cursor.locate(found)[1]
+
+    def _change(self, rc: Any, index: int) -> None:
+        if isinstance(rc, dict) and isinstance(rc.get("address"), str):
+            self.addresses["resource_changes"].add(rc["address"])
+        problem = _malformed(rc)
+        if problem:
+            self._change_problems.append(f"resource_changes[{index}] {problem}: skipped")
+            return
+        change = _obj(rc.get("change"))
+        actions = set(change.get("actions") or [])
+        self.seen.add(rc["address"])
+        if actions in _SKIP_ACTIONS or not actions:
+            return
+        if actions & {"create", "update"}:
+            self.changed.add(rc["address"])
+        after = change.get("after")
+        if after is not None:
+            merged = self._merge(after if isinstance(after, dict) else {}, change.get("after_unknown"),
+                                 change.get("after_sensitive"), rc["address"], "")
+            self._changes.append((_header(rc), merged))
+
+    def _module_entries(self, cursor: Cursor, section: str, path: tuple[str, ...]) -> list[tuple]:
+        """The resource entries of the module object at the cursor (after descending `path`)
+        and of its child modules, in the order Terraform's modules nest."""
+        if cursor.peek() != "{":
+            cursor.skip()
+            return []
+        found: list = []
+        resources: list = []
+        children: list = []
+        for key in cursor.members():
+            if path:
+                if key == path[0]:
+                    found = self._module_entries(cursor, section, path[1:])
+                else:
+                    cursor.skip()
+            elif key == "resources" and cursor.peek() == "[":
+                resources = [self._entry(cursor, section, index) for index in cursor.elements()]
+            elif key == "child_modules" and cursor.peek() == "[":
+                children = [self._module_entries(cursor, section, ()) for _ in cursor.elements()]
+            else:
+                cursor.skip()
+                resources = [] if key == "resources" else resources
+                children = [] if key == "child_modules" else children
+        if path:
+            return found
+        return resources + [entry for child in children for entry in child]
+
+    def _entry(self, cursor: Cursor, section: str, index: int) -> tuple:
+        """(problem, address, mode, (first byte, end byte)) of one resource entry."""
+        start = cursor.start
+        first_byte = cursor.locate(start)[0]
+        res = cursor.value()
+        end = cursor.end
+        self._line(cursor, res, start)
+        span = (first_byte, cursor.locate(end)[0])
+        problem = _malformed(res)
+        address = res.get("address") if isinstance(res, dict) else None
+        if problem:
+            return f"{section} resources[{index}] {problem}: skipped", address, None, span
+        return None, address, res.get("mode"), span
+
+    def _resources(self, handle: IO[bytes]) -> list[tuple[dict, dict]]:
+        """Changes first; then planned values no change covers; then data sources read before."""
+        chosen: dict[str, tuple[dict, dict]] = {}
+        for header, merged in self._changes:
+            chosen[header["address"]] = (header, merged)
+        self._changes = []
+        seen = set(self.seen)
+        for section, mode in (("planned_values", None), ("prior_state", "data")):
+            for problem, address, entry_mode, (first, end) in self._located.get(section, []):
+                if problem:
+                    self.problems.append(problem)
+                elif address not in seen and (mode is None or entry_mode == mode):
+                    seen.add(address)
+                    handle.seek(first)
+                    res = json.loads(handle.read(end - first).decode("utf-8"))
+                    values = res.get("values") or {}
+                    chosen[address] = (_header(res), self._merge(values if isinstance(values, dict) else {}, None,
+                                                                 res.get("sensitive_values"), address, ""))
+        self._located, self._merge = {}, None
+        return list(chosen.values())
+
+
+def _header(entry: dict) -> dict:
+    return {k: entry[k] for k in ("address", "mode", "type", "name", "module_address", "provider_name") if k in entry}
+
+
+def _malformed(entry: Any) -> str | None:
+    """What is wrong with a resource entry Terraform would not write, or None."""
+    problem = None
+    if not isinstance(entry, dict):
+        problem = "is not an object"
+    elif not isinstance(entry.get("address"), str) or not entry["address"]:
+        problem = "has no address"
+    else:
+        for key in ("type", "name", "module_address", "provider_name"):
+            if key in entry and not isinstance(entry[key], str):
+                problem = f"({entry['address']}) has a {key} that is not a string"
+        if entry.get("mode", "managed") not in ("managed", "data"):
+            problem = f"({entry['address']}) has mode {entry.get('mode')!r}"
+        change = entry.get("change", {})
+        if not isinstance(change, dict) or not isinstance(change.get("actions", []), list) \
+                or not all(isinstance(a, str) for a in change.get("actions", [])):
+            problem = f"({entry['address']}) has a change that is not a Terraform change"
+    return problem
+
+
+class _AfterApply(Unknown):
+    """A value the plan says is known only after apply. A large plan has tens of thousands:
+    the reason and the placeholder are written when asked for, not stored with each."""
+
+    def __init__(self, address: str, path: str):
+        object.__setattr__(self, "at", (address, path))
+
+    reason = property(lambda self: "%s.%s is known only after apply" % self.at)
+    refs = property(lambda self: (self.at[0],))
+    partial = property(lambda self: "${%s.%s}" % self.at)
+
+
+class _Merger:
+    """`after`, `after_unknown` and `after_sensitive` of one entry -> one value: known values,
+    Unknown where `after_unknown` says so, Sensitive marks.
+
+    Entries are decoded one at a time, so the decoder's own sharing of equal keys stops at each
+    entry; keys are interned here instead. Equal string values are shared too: a plan repeats
+    tags, policies written by one module and the ARNs of shared keys across many resources.
+    """
+
+    def __init__(self):
+        self.strings: dict[str, str] = {}
+
+    def __call__(self, value: Any, unknown: Any, sensitive: Any, address: str, path: str) -> Any:
+        if (unknown is None or unknown is False) and (sensitive is None or sensitive is False):
+            return self.known(value)  # most of a plan: nothing unknown or sensitive below here
+        if unknown is True:
+            return _AfterApply(address, path)
+        if sensitive is True and isinstance(value, str):
+            return Sensitive(value)
+        if sensitive is True and value is not None and not isinstance(value, (dict, list)):
+            return Sensitive(json.dumps(value))
+        if isinstance(value, dict) or isinstance(unknown, dict):
+            value = value if isinstance(value, dict) else {}
+            unknown = unknown if isinstance(unknown, dict) else {}
+            sens = sensitive if isinstance(sensitive, dict) else {}
+            keys = list(value) + [k for k in unknown if k not in value]
+            return {_intern(k): self(value.get(k), unknown.get(k), True if sensitive is True else sens.get(k),
+                                     address, f"{path}.{k}" if path else k) for k in keys}
+        if isinstance(value, list) or isinstance(unknown, list):
+            value = value if isinstance(value, list) else []
+            unknown = unknown if isinstance(unknown, list) else []
+            sens = sensitive if isinstance(sensitive, list) else []
+            n = max(len(value), len(unknown))
+            return [self(value[i] if i < len(value) else None, unknown[i] if i < len(unknown) else None,
+                         True if sensitive is True else (sens[i] if i < len(sens) else None),
+                         address, f"{path}[{i}]") for i in range(n)]
+        return self.known(value)
+
+    def known(self, value: Any) -> Any:
+        """A decoded JSON value with its keys interned and its strings shared."""
+        kind = type(value)
+        if kind is str:
+            return self.strings.setdefault(value, value)
+        if kind is dict:
+            return {_intern(k): self.known(v) for k, v in value.items()}
+        if kind is list:
+            return [self.known(v) for v in value]
+        return value
 
 
 def _resource_base(address: str) -> str:
@@ -96,17 +326,17 @@ def _resource_base(address: str) -> str:
 
 
 class _PlanLoader:
-    def __init__(self, path: str, data: dict, text: str, source_root: str | None, changed_only: bool):
+    def __init__(self, path: str, document: PlanDocument, source_root: str | None, changed_only: bool):
         self.path = path
-        self.data = data
-        self._lines = _address_lines(text)  # the only use of the raw text: it is not kept
+        self.document = document
+        self.top = document.top
         self.changed_only = changed_only
         self.errors: list[InputError] = []
         self.source_root = source_root if source_root is not None else self._default_source_root()
         self.hcl = self._load_hcl() if self.source_root else None
         self.config_index: dict[str, dict] = {}       # "module.a.aws_x.y" (no instance) -> config resource
         self.module_calls: dict[str, dict] = {}       # "module.a" -> module call config (with expressions)
-        self._index_configuration(_obj(data.get("configuration")).get("root_module"), "")
+        self._index_configuration(_obj(self.top.get("configuration")).get("root_module"), "")
         self.graph = ResourceGraph()
 
     # --- where the source is
@@ -117,7 +347,7 @@ class _PlanLoader:
     def _load_hcl(self) -> Stack | None:
         from ecr_lint.loaders.hcl import StackLoader
 
-        variables = {k: v.get("value") for k, v in _obj(self.data.get("variables")).items() if isinstance(v, dict)}
+        variables = self._variables()
         try:
             from ecr_lint.loaders.config import reading_roots
 
@@ -140,83 +370,36 @@ class _PlanLoader:
 
     # --- resources
     def load(self) -> Stack:
+        self.errors.extend(InputError(self.path, 0, problem) for problem in self.document.problems)
+        entries, self.document.resources = self.document.resources, []
+        entries.reverse()
         resources: dict[str, Resource] = {}
-        changed: set[str] = set()
-        seen: set[str] = set()
-        for index, rc in enumerate(_list(self.data.get("resource_changes"))):
-            if not self._well_formed(rc, f"resource_changes[{index}]"):
-                continue
-            change = _obj(rc.get("change"))
-            actions = set(change.get("actions") or [])
-            seen.add(rc["address"])
-            if actions in _SKIP_ACTIONS or not actions:
-                continue
-            if actions & {"create", "update"}:
-                changed.add(rc["address"])
-            after = change.get("after")
-            if after is None:
-                continue
-            resources[rc["address"]] = self._resource(rc, after, change.get("after_unknown"),
-                                                      change.get("after_sensitive"))
-            rc["change"] = {"actions": change.get("actions")}  # the merged copy replaces it: free the original
-        for module in _walk_modules(_obj(self.data.get("planned_values")).get("root_module")):
-            for index, res in enumerate(_list(module.get("resources"))):
-                if not self._well_formed(res, f"planned_values resources[{index}]"):
-                    continue
-                if res.get("address") not in seen:
-                    seen.add(res["address"])
-                    resources[res["address"]] = self._resource(res, res.get("values") or {}, None,
-                                                               res.get("sensitive_values"))
-        prior = _obj(_obj(self.data.get("prior_state")).get("values")).get("root_module")
-        for module in _walk_modules(prior):
-            for index, res in enumerate(_list(module.get("resources"))):
-                if not self._well_formed(res, f"prior_state resources[{index}]"):
-                    continue
-                if res.get("address") not in seen and res.get("mode") == "data":
-                    seen.add(res["address"])
-                    resources[res["address"]] = self._resource(res, res.get("values") or {}, None,
-                                                               res.get("sensitive_values"))
+        while entries:  # each merged tree is dropped as soon as its resource is built
+            header, merged = entries.pop()
+            resources[header["address"]] = self._resource(header, merged)
+        changed = self.document.changed
         chosen = [r for a, r in resources.items() if not self.changed_only or a in changed]
         for res in resources.values():
             self.graph.add_node(res.address, "resource" if res.mode == "managed" else "data", resource=res)
         for res in resources.values():
             self._edges(res.address, res.attributes, "")
-        module_variables = {"": {k: v.get("value") for k, v in _obj(self.data.get("variables")).items() if isinstance(v, dict)}}
+        module_variables = {"": self._variables()}
         for address, call in self.module_calls.items():
             module_variables[address] = {k: e["constant_value"] for k, e in _obj(call.get("expressions")).items()
                                          if isinstance(e, dict) and "constant_value" in e}
         return Stack(os.path.abspath(self.path), chosen, self.graph, self.errors, [], module_variables[""],
                      source="plan", module_variables=module_variables)
 
-    def _well_formed(self, entry: Any, where: str) -> bool:
-        """A resource entry with the shape Terraform writes; anything else is an error entry."""
-        problem = None
-        if not isinstance(entry, dict):
-            problem = "is not an object"
-        elif not isinstance(entry.get("address"), str) or not entry["address"]:
-            problem = "has no address"
-        else:
-            for key in ("type", "name", "module_address", "provider_name"):
-                if key in entry and not isinstance(entry[key], str):
-                    problem = f"({entry['address']}) has a {key} that is not a string"
-            if entry.get("mode", "managed") not in ("managed", "data"):
-                problem = f"({entry['address']}) has mode {entry.get('mode')!r}"
-            change = entry.get("change", {})
-            if not isinstance(change, dict) or not isinstance(change.get("actions", []), list) \
-                    or not all(isinstance(a, str) for a in change.get("actions", [])):
-                problem = f"({entry['address']}) has a change that is not a Terraform change"
-        if problem:
-            self.errors.append(InputError(self.path, 0, f"{where} {problem}: skipped"))
-        return problem is None
+    def _variables(self) -> dict:
+        return {k: v.get("value") for k, v in _obj(self.top.get("variables")).items() if isinstance(v, dict)}
 
-    def _resource(self, rc: dict, after: Any, after_unknown: Any, sensitive: Any) -> Resource:
-        address = rc["address"]
-        mode = rc.get("mode", "managed")
-        type_ = rc.get("type") or ""
-        module = rc.get("module_address") or _module_of(address)
+    def _resource(self, header: dict, values: dict) -> Resource:
+        address = header["address"]
+        mode = header.get("mode", "managed")
+        type_ = header.get("type") or ""
+        module = header.get("module_address") or _module_of(address)
         hcl_resource = self.hcl.graph.resource(address) if self.hcl else None
         config = self.config_index.get(_config_key(address, module))
-        values = self._merge(after if isinstance(after, dict) else {}, after_unknown, sensitive, address, "")
         expressions = _obj(config.get("expressions")) if config else {}
         values = self._with_references(values, expressions, module, address, hcl_resource)
         if mode == "managed" and type_ in taggable_types() and "tags_all" not in values:
@@ -225,36 +408,11 @@ class _PlanLoader:
             span = hcl_resource.span
             lines = hcl_resource.attribute_lines
         else:
-            span = SourceSpan(os.path.abspath(self.path), self._line_of(address))
+            span = SourceSpan(os.path.abspath(self.path), self.document.lines.get(address, 0))
             lines = {}
-        return Resource(address=address, type=type_, name=rc.get("name", ""), mode=mode, module=module,
+        return Resource(address=address, type=type_, name=header.get("name", ""), mode=mode, module=module,
                         attributes=values, span=span, attribute_lines=lines,
-                        provider=rc.get("provider_name", ""), stack=os.path.abspath(self.path))
-
-    def _merge(self, value: Any, unknown: Any, sensitive: Any, address: str, path: str) -> Any:
-        """Known values from `after`, Unknown where `after_unknown` says so, Sensitive marks."""
-        if unknown is True:
-            return Unknown(f"{address}.{path} is known only after apply", (address,), "${%s.%s}" % (address, path))
-        if sensitive is True and isinstance(value, str):
-            return Sensitive(value)
-        if sensitive is True and value is not None and not isinstance(value, (dict, list)):
-            return Sensitive(json.dumps(value))
-        if isinstance(value, dict) or isinstance(unknown, dict):
-            value = value if isinstance(value, dict) else {}
-            unknown = unknown if isinstance(unknown, dict) else {}
-            sens = sensitive if isinstance(sensitive, dict) else {}
-            keys = list(value) + [k for k in unknown if k not in value]
-            return {k: self._merge(value.get(k), unknown.get(k), True if sensitive is True else sens.get(k),
-                                   address, f"{path}.{k}" if path else k) for k in keys}
-        if isinstance(value, list) or isinstance(unknown, list):
-            value = value if isinstance(value, list) else []
-            unknown = unknown if isinstance(unknown, list) else []
-            sens = sensitive if isinstance(sensitive, list) else []
-            n = max(len(value), len(unknown))
-            return [self._merge(value[i] if i < len(value) else None, unknown[i] if i < len(unknown) else None,
-                                True if sensitive is True else (sens[i] if i < len(sens) else None),
-                                address, f"{path}[{i}]") for i in range(n)]
-        return value
+                        provider=header.get("provider_name", ""), stack=os.path.abspath(self.path))
 
     def _with_references(self, values: dict, expressions: dict, module: str, address: str,
                          hcl_resource: Resource | None) -> dict:
@@ -379,20 +537,14 @@ class _PlanLoader:
 
     def _addresses(self) -> set[str]:
         if not hasattr(self, "_address_cache"):
-            found = {rc.get("address") for rc in self.data.get("resource_changes", []) or [] if isinstance(rc, dict)}
-            for module in _walk_modules(_obj(self.data.get("planned_values")).get("root_module")):
-                found.update(r.get("address") for r in module.get("resources", []) or [] if isinstance(r, dict))
-            prior = _obj(_obj(self.data.get("prior_state")).get("values")).get("root_module")
-            for module in _walk_modules(prior):
-                found.update(r.get("address") for r in module.get("resources", []) or [] if isinstance(r, dict))
-            self._address_cache = found
+            self._address_cache = set().union(*self.document.addresses.values())
         return self._address_cache
 
     def _tags_all(self, tags: Any, config: dict | None, module: str) -> Any:
         """Old plans (provider < 3.38) have no tags_all: merge the provider's default_tags."""
         merged: dict = {}
         provider_key = (config or {}).get("provider_config_key", "aws")
-        provider = _obj(_obj(_obj(self.data.get("configuration")).get("provider_config")).get(provider_key.split(":")[-1]))
+        provider = _obj(_obj(_obj(self.top.get("configuration")).get("provider_config")).get(provider_key.split(":")[-1]))
         for block in _obj(provider.get("expressions")).get("default_tags", []) or []:
             tag_expr = _obj(_obj(block).get("tags"))
             if isinstance(tag_expr.get("constant_value"), dict):
@@ -411,38 +563,9 @@ class _PlanLoader:
             for v in value:
                 self._edges(source, v, path)
 
-    def _line_of(self, address: str) -> int:
-        return self._lines.get(address, 0)
-
-
-def _address_lines(text: str) -> dict[str, int]:
-    """address -> line of its first `"address": ...` in the plan file, in one pass."""
-    lines: dict[str, int] = {}
-    line, last = 1, 0
-    for match in re.finditer(r'"address":\s*("(?:[^"\\]|\\.)*")', text):
-        line += text.count("\n", last, match.start())
-        last = match.start()
-        try:
-            lines.setdefault(json.loads(match.group(1)), line)
-        except ValueError:
-            continue
-    return lines
-
 
 def _obj(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _walk_modules(module: Any):
-    if not isinstance(module, dict):
-        return
-    yield module
-    for child in _list(module.get("child_modules")):
-        yield from _walk_modules(child)
 
 
 def _module_of(address: str) -> str:

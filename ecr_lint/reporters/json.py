@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Iterator
 
 from ecr_lint import __version__
 from ecr_lint.fingerprint import fingerprint, relative_uri
@@ -45,5 +46,11 @@ def as_dict(report: Report) -> dict:
     }
 
 
+def chunks(report: Report, **_: object) -> Iterator[str]:
+    """The same text as `json.dumps(..., indent=2)`, in pieces."""
+    yield from json.JSONEncoder(indent=2).iterencode(as_dict(report))
+    yield "\n"
+
+
 def render(report: Report, **_: object) -> str:
-    return json.dumps(as_dict(report), indent=2) + "\n"
+    return "".join(chunks(report))
