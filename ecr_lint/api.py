@@ -131,8 +131,11 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
         errors = suppress.baseline_errors(errors, known)
     secrets = {s for outcome in outcomes for s in outcome.secrets}
     results, errors = redact.redact(results, secrets), redact.redact(errors, secrets)
-    results = sorted(set(results), key=lambda r: (r.file, r.line, r.rule_id, r.address, r.status.value, r.message))
-    errors = sorted(set(errors), key=lambda e: (e.file, e.line, e.message))
+    # Duplicates dropped keeping the first (a set would make the order of ties depend on the hash
+    # seed); the sort key then tells apart everything the output shows.
+    results = sorted(dict.fromkeys(results), key=lambda r: (r.file, r.line, r.rule_id, r.address, r.status.value,
+                                                             r.message, r.stack))
+    errors = sorted(dict.fromkeys(errors), key=lambda e: (e.file, e.line, e.message, e.kind))
     loaded = [o.root for o in outcomes if o.kind == "hcl" or o.resources or not o.errors]
     return Report(results, errors, loaded, rules)
 

@@ -122,3 +122,23 @@ def test_a_warm_run_parses_nothing(tmp_path):
     warm = subprocess.run(args, capture_output=True, text=True, env={**os.environ, **env_home})
     modules = {line.split("|")[-1].strip() for line in warm.stderr.splitlines() if line.startswith("import time:")}
     assert "lark" not in modules and "networkx" not in modules
+
+
+def test_output_does_not_depend_on_the_hash_seed(tmp_path):
+    """Two stacks calling one module give results that differ only in their stack: their order
+    must not come from a set's iteration order, which changes with PYTHONHASHSEED."""
+    module = 'resource "aws_ecr_repository" "this" {\n  name = var.name\n}\nvariable "name" {}\n'
+    files = {"modules/repo/main.tf": module}
+    for name in ("a", "b", "c", "d"):
+        files[f"stacks/{name}/main.tf"] = f'module "repo" {{\n  source = "../../modules/repo"\n  name = "{name}"\n}}\n'
+    write(tmp_path, files)
+    outputs = set()
+    for seed, jobs in (("1", "1"), ("2", "2"), ("3", "1"), ("4", "2")):
+        out = subprocess.run([sys.executable, "-m", "ecr_lint", ".", "--format", "json", "--no-cache",
+                              "--jobs", jobs], capture_output=True, text=True, cwd=tmp_path,
+                             env={**os.environ, "PYTHONHASHSEED": seed})
+        assert out.returncode == 1, out.stderr
+        outputs.add(out.stdout)
+    assert len(outputs) == 1
+    stacks = [r["stack"] for r in json.loads(outputs.pop())["findings"] if r["rule_id"] == "ECR001"]
+    assert stacks == ["stacks/a", "stacks/b", "stacks/c", "stacks/d"]
