@@ -15,10 +15,10 @@ from ecr_lint.loaders.syntax import (
 
 
 def parse(text: str) -> Body:
-    import hcl2
+    from ecr_lint.loaders.grammar import parser
 
     try:
-        tree = hcl2.parses_to_tree(text)
+        tree = parser().parse(text + "\n")  # as hcl2.parses_to_tree: the grammar needs a final newline
     except UnexpectedInput as exc:
         raise HclSyntaxError(_describe_parse_error(exc, text), getattr(exc, "line", 0) or 0) from None
     except (LarkError, RecursionError) as exc:
