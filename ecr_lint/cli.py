@@ -87,7 +87,7 @@ def _rules(config, rules_dirs: tuple[str, ...] = ()):
 @click.option("--changed-files", is_flag=True,
               help="PATHS are changed files (pre-commit): lint the stacks that contain them, callers of modules included.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes  [default: the number of CPUs]")
+              help="Worker processes  [default: the CPUs this process may use]")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache (parsed files, unchanged stacks).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report here.")
 def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, environment, config_file,
@@ -128,7 +128,7 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
         _fail(f"unknown rule id(s){where}: {', '.join(unknown_ids)} (see `ecr-lint rules`)")
     progress = _progress() if fmt == "text" and _stderr_is_terminal() else None
     try:
-        report = lint(paths, config, rules=rules, progress=progress, jobs=jobs or os.cpu_count() or 1,
+        report = lint(paths, config, rules=rules, progress=progress, jobs=jobs or _usable_cpus(),
                       cache=not no_cache)
     except ConfigError as exc:
         _fail(str(exc))
@@ -152,6 +152,14 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
     else:
         _write(pieces, lambda text: click.echo(text, nl=False))
     sys.exit(exit_code(report, config.fail_on))
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (a CI container often gets fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _write(pieces, write) -> None:

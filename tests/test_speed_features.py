@@ -142,3 +142,21 @@ def test_output_does_not_depend_on_the_hash_seed(tmp_path):
     assert len(outputs) == 1
     stacks = [r["stack"] for r in json.loads(outputs.pop())["findings"] if r["rule_id"] == "ECR001"]
     assert stacks == ["stacks/a", "stacks/b", "stacks/c", "stacks/d"]
+
+
+def test_default_jobs_follow_the_cpus_this_process_may_use(tmp_path, monkeypatch):
+    import concurrent.futures
+
+    from ecr_lint import cli
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert cli._usable_cpus() == 1
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("one usable CPU: no worker processes")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    exit_code, data = run(os.path.join(REPO, "fixtures"), "--no-cache", cache_home=tmp_path)
+    assert data["summary"]["stacks"] > 5
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert cli._usable_cpus() == 3
