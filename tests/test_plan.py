@@ -262,3 +262,45 @@ def test_a_plan_that_is_not_utf8_names_the_byte(tmp_path):
     (tmp_path / "plan.json").write_bytes(b'{"format_version": "1.2", "planned_values": {"x": "\xff"}}')
     report = lint([str(tmp_path / "plan.json")])
     assert [e.message for e in report.errors] == ["not UTF-8 text (byte 51)"]  # 0-based, as Python counts
+
+
+def test_a_change_wholly_unknown_until_apply_is_skipped_with_an_error_and_the_rest_is_linted(tmp_path):
+    def change(name: str, after_unknown) -> dict:
+        return {"address": f"aws_kms_key.{name}", "mode": "managed", "type": "aws_kms_key", "name": name,
+                "change": {"actions": ["create"], "after": {"enable_key_rotation": False},
+                           "after_unknown": after_unknown}}
+
+    write(tmp_path, {"plan.json": json.dumps(_plan([], [change("odd", True), change("k", {})]))})
+    report = lint([str(tmp_path / "plan.json")], Config(select=frozenset({"ECR010"})))
+    assert [e.message for e in report.errors] == [
+        "resource_changes[0] (aws_kms_key.odd) is known only after apply as a whole: skipped"]
+    assert failures(report) == {("ECR010", "aws_kms_key.k")}
+
+
+def test_an_integer_python_will_not_convert_is_invalid_json_not_a_crash(tmp_path):
+    write(tmp_path, {"plan.json": '{"format_version": "1.2", "planned_values": {"x": %s}}' % ("1" * 5000)})
+    report = lint([str(tmp_path / "plan.json")])
+    assert [e.message for e in report.errors][0].startswith("not valid JSON: Exceeds the limit (4300 digits)")
+
+
+def test_a_plan_rewritten_while_it_is_read_is_an_error(tmp_path, monkeypatch):
+    from ecr_lint.loaders import plan as plan_module
+
+    stamps = iter([(1, 1, 1), (2, 2, 2)])
+    monkeypatch.setattr(plan_module, "_stamp", lambda handle: next(stamps))
+    write(tmp_path, {"plan.json": json.dumps(_plan([]))})
+    report = lint([str(tmp_path / "plan.json")])
+    assert [e.message for e in report.errors] == ["the plan file changed while it was being read"]
+
+
+@pytest.mark.parametrize("text", [
+    '{"format_version": "1.2", "planned_values": {"root_module": {"resources": [{"address": "a.b", "values": {"n": "x',
+    '{"format_version": "1.2", "planned_values": {"x": tru',
+    '{"format_version": "1.2", "planned_values": {"x": 1.',
+    '{"format_version": "1.2", "planned_values": {"x": "\\u00',
+    '{"format_version": "1.2",\u00a0',  # ends in whitespace that is not JSON's
+])
+def test_a_plan_cut_inside_a_string_literal_or_number_is_truncated(tmp_path, text):
+    write(tmp_path, {"plan.json": text})
+    report = lint([str(tmp_path / "plan.json")])
+    assert [e.message for e in report.errors] == ["truncated JSON"]

@@ -19,8 +19,27 @@ from typing import IO, Any, Iterator
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 _BOM = codecs.BOM_UTF8
-_NUMBER_GOES_ON = frozenset("0123456789.eE+-")
+_NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*\Z")      # what may still be a number when the window ends
+_CUT_LITERAL = re.compile(r"(?:t|tr|tru|f|fa|fal|fals|n|nu|nul|N|Na|I|In|Inf|Infi|Infin|Infini|Infinit|-|-I|-In|-Inf"
+                          r"|-Infi|-Infin|-Infini|-Infinit)\Z")
+_CUT_NUMBER = re.compile(r"[.eE][0-9eE+\-]*\Z")       # "1." "1e" "1e+": the number's end was cut off
+_CUT_ESCAPE = re.compile(r"u[0-9a-fA-F]{0,4}(?:\\(?:u[0-9a-fA-F]{0,3})?)?\Z")  # "\u00", "\ud83d\u"
+_NEAR_END = 16    # an error this close to the end of the window may only mean the value goes on
 CHUNK = 1 << 20
+
+
+def _trailing_comma(text: str) -> tuple[str, bool]:
+    """How this Python's json words a trailing comma, and whether it points at the comma
+    (3.13 and later) or at the bracket after it (3.11, 3.12)."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return exc.msg, exc.pos == text.index(",")
+    raise AssertionError(f"json accepted {text!r}")
+
+
+_OBJECT_COMMA = _trailing_comma('{"a": 1,}')
+_ARRAY_COMMA = _trailing_comma("[1,]")
 
 
 class StreamError(ValueError):
@@ -95,17 +114,29 @@ class Cursor:
             try:
                 found, end = _DECODER.raw_decode(self._buffer, self._pos)
             except json.JSONDecodeError as exc:
-                if self._fill():
+                near_end = len(self._buffer) - exc.pos <= _NEAR_END or exc.msg.startswith("Unterminated string")
+                if near_end and self._fill():
                     continue  # the value may go on in the next chunk
                 raise self._error(exc.msg, exc.pos) from None
-            if (end == len(self._buffer) or type(found) in (int, float) and self._buffer[end] in _NUMBER_GOES_ON) \
-                    and self._fill():
+            except ValueError as exc:  # e.g. an integer longer than Python converts
+                raise self._error(str(exc), self._pos) from None
+            if type(found) in (int, float) and _NUMBER_TAIL.match(self._buffer, end) and self._fill():
                 continue  # "-0." then "5": a number may go on in the next chunk
             self._pos = end
             return found
 
-    def skip(self) -> None:
-        self.value()
+    def skip(self, depth: int = 2) -> None:
+        """Move past the value at the cursor. Objects and arrays are walked down to `depth`, so
+        a large section nobody reads is never one decoded tree (nor one window)."""
+        kind = self.peek()
+        if depth and kind == "{":
+            for _ in self.members():
+                self.skip(depth - 1)
+        elif depth and kind == "[":
+            for _ in self.elements():
+                self.skip(depth - 1)
+        else:
+            self.value()
 
     def members(self) -> Iterator[str]:
         """The keys of the object at the cursor; after each, the cursor is at its value."""
@@ -120,7 +151,7 @@ class Cursor:
             self._expect(":", "Expecting ':' delimiter")
             yield key
             if self.peek() == ",":
-                self._pos += 1
+                self._comma("}", _OBJECT_COMMA)
                 continue
             self._expect("}", "Expecting ',' delimiter")
             return
@@ -136,7 +167,7 @@ class Cursor:
             yield index
             index += 1
             if self.peek() == ",":
-                self._pos += 1
+                self._comma("]", _ARRAY_COMMA)
                 continue
             self._expect("]", "Expecting ',' delimiter")
             return
@@ -191,6 +222,18 @@ class Cursor:
         self._ascii = self._buffer.isascii()
         self.widest = max(self.widest, len(self._buffer))
 
+    def _comma(self, closing: str, trailing: tuple[str, bool]) -> None:
+        """Move past the comma at the cursor; a closing bracket right after it is an error,
+        reported where and as this Python's json reports it."""
+        while True:
+            after = _WHITESPACE.match(self._buffer, self._pos + 1).end()  # the comma stays in the window
+            if after < len(self._buffer) or not self._fill():
+                break
+        if self._buffer[after:after + 1] == closing:
+            message, at_comma = trailing
+            raise self._error(message, self._pos if at_comma else after)
+        self._pos += 1
+
     def _expect(self, char: str, message: str) -> None:
         if self.peek() != char:
             raise self._error(message, self._pos)
@@ -201,5 +244,22 @@ class Cursor:
             line = self._mark_line + self._buffer.count("\n", self._mark, position)
         else:
             line = self._mark_line - self._buffer.count("\n", position, self._mark)
-        at_end = self._eof and position >= len(self._buffer.rstrip())
-        return StreamError(message, line, at_end)
+        return StreamError(message, line, self._cut_short(message, position))
+
+    def _cut_short(self, message: str, position: int) -> bool:
+        """Is the file simply cut off here: nothing but whitespace after the error, or the end
+        inside a string, a literal or a number? (The error path: the window may be read on.)"""
+        if message.startswith("Unterminated string"):
+            return True  # the decoder only says so when the text ends inside the string
+        start = self._base + position
+        after_digit = self._buffer[position - 1:position].isdigit() if position else False
+        self._pos = max(self._pos, position)  # keep the window from the error on
+        while not self._eof and len(self._buffer[start - self._base:].strip()) <= _NEAR_END:
+            self._fill()
+        rest = self._buffer[start - self._base:].rstrip()  # Unicode whitespace, as str.rstrip counts it
+        if not self._eof:
+            return False
+        return not rest or bool(message == "Expecting value" and _CUT_LITERAL.match(rest)
+                                or message in ("Expecting ',' delimiter", "Extra data") and after_digit
+                                and _CUT_NUMBER.match(rest)
+                                or message == "Invalid \\uXXXX escape" and _CUT_ESCAPE.match(rest))

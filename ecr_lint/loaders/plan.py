@@ -97,6 +97,7 @@ class PlanDocument:
     _KEPT = ("format_version", "variables", "configuration")  # small, or needed whole
 
     def __init__(self, handle: IO[bytes]):
+        self._stamp = _stamp(handle)
         self.top: dict[str, Any] = {}
         self.keys: set[str] = set()
         self.lines: dict[str, int] = {}               # address -> line of its first "address" key
@@ -170,6 +171,10 @@ class PlanDocument:
         if after is not None:
             merged = self._merge(after if isinstance(after, dict) else {}, change.get("after_unknown"),
                                  change.get("after_sensitive"), rc["address"], "")
+            if not isinstance(merged, dict):  # after_unknown: true for the whole object
+                self._change_problems.append(f"resource_changes[{index}] ({rc['address']}) is known only "
+                                             "after apply as a whole: skipped")
+                return
             self._changes.append((_header(rc), merged))
 
     def _module_entries(self, cursor: Cursor, section: str, path: tuple[str, ...]) -> list[tuple]:
@@ -220,6 +225,8 @@ class PlanDocument:
             chosen[header["address"]] = (header, merged)
         self._changes = []
         seen = set(self.seen)
+        if _stamp(handle) != self._stamp:  # entries are read again below: they must still be there
+            raise PlanError("the plan file changed while it was being read")
         for section, mode in (("planned_values", None), ("prior_state", "data")):
             for problem, address, entry_mode, (first, end) in self._located.get(section, []):
                 if problem:
@@ -233,6 +240,11 @@ class PlanDocument:
                                                                  res.get("sensitive_values"), address, ""))
         self._located, self._merge = {}, None
         return list(chosen.values())
+
+
+def _stamp(handle: IO[bytes]) -> tuple:
+    stat = os.fstat(handle.fileno())
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
 def _header(entry: dict) -> dict:

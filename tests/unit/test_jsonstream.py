@@ -55,19 +55,23 @@ def test_values_equal_json_loads(document, layout, chunk, depth, bom):
 def test_errors_equal_json_loads(document, chunk, depth, data):
     text = json.dumps(document, indent=data.draw(st.sampled_from([None, 1])), ensure_ascii=False)
     cut = data.draw(st.integers(0, len(text)))
-    text = data.draw(st.sampled_from([
-        text[:cut],                                           # truncated
-        text[:cut] + data.draw(st.sampled_from(list(',:]}{["x 1\n'))) + text[cut:],  # one stray character
-        text[:cut] + text[cut + 1:],                          # one character lost
-        text + data.draw(st.sampled_from(["", " ", "\n", "1", "{}", ","])),  # something after it
-    ]))
+    how = data.draw(st.sampled_from(["cut", "stray", "lost", "after"]))
+    text = {
+        "cut": text[:cut],
+        "stray": text[:cut] + data.draw(st.sampled_from(list(',:]}{["x 1\n'))) + text[cut:],
+        "lost": text[:cut] + text[cut + 1:],
+        "after": text + data.draw(st.sampled_from(["", " ", "\n", "1", "{}", ","])),
+    }[how]
     try:
         expected = json.loads(text)
     except json.JSONDecodeError as exc:
         with pytest.raises(StreamError) as caught:
             read(text.encode("utf-8"), chunk, depth)
-        assert caught.value.at_end == (exc.pos >= len(text.rstrip()))
         assert (caught.value.message, caught.value.line) == (exc.msg, exc.lineno)
+        if how == "cut" or exc.pos >= len(text.rstrip()):
+            assert caught.value.at_end  # the start of a valid document: it was cut short
+        elif len(text[exc.pos:].strip()) > 16 and not exc.msg.startswith("Unterminated string"):
+            assert not caught.value.at_end  # more follows the error: it is wrong, not short
     else:
         assert read(text.encode("utf-8"), chunk, depth)[0] == expected
 
@@ -119,3 +123,27 @@ def test_locate_refuses_to_go_back():
     cursor.locate(5)
     with pytest.raises(RuntimeError):
         cursor.locate(2)
+
+
+def test_skipping_a_large_value_walks_it_instead_of_decoding_it_whole():
+    drift = {"resource_drift": [{"address": f"aws_x.y[{i}]", "change": {"before": {"n": "x" * 100}}}
+                                for i in range(5000)], "next": 1}
+    cursor = Cursor(io.BytesIO(json.dumps(drift).encode()), chunk=4096)
+    keys = []
+    for key in cursor.members():
+        keys.append(key)
+        if key == "resource_drift":
+            cursor.skip()
+        else:
+            assert cursor.value() == 1
+    cursor.finish()
+    assert keys == ["resource_drift", "next"] and cursor.widest < 3 * 4096
+
+
+def test_an_error_in_the_middle_is_reported_without_reading_the_rest():
+    text = '[{"a": 1}, {"a": 1 "b": 2}, ' + ", ".join(['{"a": 1}'] * 20000) + "]"
+    cursor = Cursor(io.BytesIO(text.encode()), chunk=4096)
+    with pytest.raises(StreamError) as caught:
+        [cursor.value() for _ in cursor.elements()]
+    assert (caught.value.message, caught.value.at_end) == ("Expecting ',' delimiter", False)
+    assert cursor.widest < 3 * 4096
