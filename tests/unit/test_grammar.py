@@ -81,3 +81,41 @@ def test_an_unwritable_place_is_not_an_error(fresh, monkeypatch):
     monkeypatch.setattr(grammar, "_PATH", str(fresh.parent / "missing-dir" / "p.pickle"))
     assert grammar.parser().parse('a = 1\n') is not None
     assert not (fresh.parent / "missing-dir").exists()
+
+
+def test_a_read_only_place_costs_no_pickling(fresh, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("nothing to pickle where nothing can be written")
+
+    monkeypatch.setattr(grammar.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(grammar, "_dumps", refuse)
+    assert grammar.parser().parse('a = 1\n') is not None
+    assert not fresh.exists()
+
+
+def test_the_file_is_readable_by_everyone_and_no_temporary_file_is_left(fresh, monkeypatch):
+    grammar.parser()
+    assert fresh.stat().st_mode & 0o777 == 0o644
+    grammar._parser.cache_clear()
+    fresh.unlink()
+
+    def fail(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(grammar.os, "replace", fail)
+    grammar.parser()
+    assert os.listdir(fresh.parent) == []
+
+
+def test_the_key_follows_the_grammar_not_only_the_version(fresh, monkeypatch, tmp_path):
+    import hcl2
+
+    grammar._parser.cache_clear()
+    original = grammar._key()
+    patched = tmp_path / "hcl2"
+    patched.mkdir()
+    for name in ("hcl2.lark", "parser.py"):
+        (patched / name).write_bytes(open(os.path.join(os.path.dirname(hcl2.__file__), name), "rb").read())
+    (patched / "hcl2.lark").write_bytes((patched / "hcl2.lark").read_bytes() + b"\n// patched\n")
+    monkeypatch.setattr(hcl2, "__file__", str(patched / "__init__.py"))
+    assert grammar._key() != original
