@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 
@@ -145,7 +146,9 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
         click.echo(f"ecr-lint: wrote {count} finding(s) and {known} known input error(s) to the baseline "
                    f"{write_baseline}", err=True)
         sys.exit(3 if any(e.kind == "internal" for e in report.errors) else 0)
-    pieces = chunks(report, fmt, color=(fmt == "text" and output is None and sys.stdout.isatty()))
+    pieces = iter(chunks(report, fmt, color=(fmt == "text" and output is None and sys.stdout.isatty())))
+    first = next(pieces, "")  # the report is built before --output's file is opened (and emptied)
+    pieces = itertools.chain((first,), pieces)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             _write(pieces, handle.write)

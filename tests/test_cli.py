@@ -152,3 +152,17 @@ def test_an_unexpected_failure_is_exit_three_with_one_line_not_a_traceback(monke
     assert result.exit_code == 3
     assert "ecr-lint: internal error: OSError: disk vanished" in result.output
     assert "Traceback" not in result.output
+
+
+def test_output_file_is_left_alone_when_the_report_cannot_be_built(tmp_path, monkeypatch):
+    from ecr_lint.reporters import json as json_reporter
+
+    def broken(report):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(json_reporter, "as_dict", broken)
+    target = tmp_path / "report.json"
+    target.write_text('{"previous": "report"}')
+    result = CliRunner().invoke(main, [os.path.join(REPO, "terraform", "ecr"), "--format", "json", "-o", str(target)])
+    assert result.exit_code != 0
+    assert target.read_text() == '{"previous": "report"}'
