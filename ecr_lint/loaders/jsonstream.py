@@ -125,8 +125,8 @@ class Cursor:
             self._pos = end
             return found
 
-    def skip(self, depth: int = 2) -> None:
-        """Move past the value at the cursor. Objects and arrays are walked down to `depth`, so
+    def skip(self, depth: int = 1) -> None:
+        """Move past the value at the cursor. Objects and arrays are walked `depth` levels down, so
         a large section nobody reads is never one decoded tree (nor one window)."""
         kind = self.peek()
         if depth and kind == "{":
