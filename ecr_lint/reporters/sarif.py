@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 from ecr_lint import __version__
 from ecr_lint.fingerprint import fingerprint, relative_uri
 from ecr_lint.model import Report, Severity, Status
+from ecr_lint.reporters.jsontext import indented
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 INFORMATION_URI = "https://github.com/ecr-lint/ecr-lint"
@@ -76,7 +76,7 @@ def as_dict(report: Report) -> dict:
 
 def chunks(report: Report, **_: object) -> Iterator[str]:
     """The same text as `json.dumps(..., indent=2)`, in pieces."""
-    yield from json.JSONEncoder(indent=2).iterencode(as_dict(report))
+    yield from indented(as_dict(report))
     yield "\n"
 
 
