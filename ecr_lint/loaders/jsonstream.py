@@ -44,7 +44,8 @@ _ARRAY_COMMA = _trailing_comma("[1,]")
 
 class StreamError(ValueError):
     """Not valid JSON: `message` as `json.loads` words it, the 1-based `line`, and `at_end`
-    when nothing but whitespace follows the error (the file is truncated)."""
+    when the file simply ends too early: nothing but whitespace after the error, or the end
+    inside a string, a literal, a number or an escape."""
 
     def __init__(self, message: str, line: int, at_end: bool):
         super().__init__(f"{message} (line {line})")
