@@ -91,10 +91,11 @@ def run_work(work: Work, config: Config, rules: list, cache_root: str | None,
     modules = {} if modules is None else modules
     from ecr_lint.cache import ParseCache, Store
     from ecr_lint.engine import run_per_stack
-    from ecr_lint.loaders.plan import PlanError, load_plan
 
     store = Store(cache_root) if cache_root else None
     if work.kind == "plan":
+        from ecr_lint.loaders.plan import PlanError, load_plan
+
         try:
             stack = load_plan(work.path, config.source_root, config.changed_only)
         except PlanError as exc:
@@ -102,12 +103,9 @@ def run_work(work: Work, config: Config, rules: list, cache_root: str | None,
         results, internal = run_per_stack([stack], rules, config)
         return outcome_of(stack, results, list(stack.errors) + internal)
     # Results are cached before suppressions and the baseline: those are applied fresh every run.
+    # The caller (api.execute) has already answered cache hits, so this is a miss: lint it.
     fingerprint = fingerprint or (run_fingerprint(config, rules) if store else None)
     key = stack_key(work, fingerprint) if store else None
-    if store:
-        hit = cached_outcome(work, store, fingerprint)
-        if hit is not None:
-            return hit
     stack, var_errors, touched = _load_hcl(work, config, ParseCache(store) if store else None, modules)
     results, internal = run_per_stack([stack], rules, config)
     outcome = outcome_of(stack, results, var_errors + list(stack.errors) + internal)

@@ -78,13 +78,9 @@ module "m" { source = "./m" }
 '''
 
 
+@functools.lru_cache(maxsize=1)
 def parser() -> Any:
     """The Lark parser python-hcl2 uses (the same object, however it was obtained)."""
-    return _parser()
-
-
-@functools.lru_cache(maxsize=1)
-def _parser() -> Any:
     key = _key()
     loaded = _load(key)
     if loaded is not None:

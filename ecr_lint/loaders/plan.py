@@ -340,6 +340,7 @@ def _resource_base(address: str) -> str:
 class _PlanLoader:
     def __init__(self, path: str, document: PlanDocument, source_root: str | None, changed_only: bool):
         self.path = path
+        self.root = os.path.abspath(path)  # the stack's name, and the file of findings without source
         self.document = document
         self.top = document.top
         self.changed_only = changed_only
@@ -353,7 +354,7 @@ class _PlanLoader:
 
     # --- where the source is
     def _default_source_root(self) -> str | None:
-        directory = os.path.dirname(os.path.abspath(self.path))
+        directory = os.path.dirname(self.root)
         return directory if any(n.endswith(".tf") for n in os.listdir(directory)) else None
 
     def _load_hcl(self) -> Stack | None:
@@ -399,7 +400,7 @@ class _PlanLoader:
         for address, call in self.module_calls.items():
             module_variables[address] = {k: e["constant_value"] for k, e in _obj(call.get("expressions")).items()
                                          if isinstance(e, dict) and "constant_value" in e}
-        return Stack(os.path.abspath(self.path), chosen, self.graph, self.errors, [], module_variables[""],
+        return Stack(self.root, chosen, self.graph, self.errors, [], module_variables[""],
                      source="plan", module_variables=module_variables)
 
     def _variables(self) -> dict:
@@ -420,11 +421,11 @@ class _PlanLoader:
             span = hcl_resource.span
             lines = hcl_resource.attribute_lines
         else:
-            span = SourceSpan(os.path.abspath(self.path), self.document.lines.get(address, 0))
+            span = SourceSpan(self.root, self.document.lines.get(address, 0))
             lines = {}
         return Resource(address=address, type=type_, name=header.get("name", ""), mode=mode, module=module,
                         attributes=values, span=span, attribute_lines=lines,
-                        provider=header.get("provider_name", ""), stack=os.path.abspath(self.path))
+                        provider=header.get("provider_name", ""), stack=self.root)
 
     def _with_references(self, values: dict, expressions: dict, module: str, address: str,
                          hcl_resource: Resource | None) -> dict:

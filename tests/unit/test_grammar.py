@@ -16,9 +16,9 @@ from conftest import REPO, SHARED
 def fresh(tmp_path, monkeypatch):
     """grammar.parser() with its file in tmp_path and nothing loaded yet."""
     monkeypatch.setattr(grammar, "_PATH", str(tmp_path / ".hcl2_parser.pickle"))
-    grammar._parser.cache_clear()
+    grammar.parser.cache_clear()
     yield tmp_path / ".hcl2_parser.pickle"
-    grammar._parser.cache_clear()
+    grammar.parser.cache_clear()
 
 
 def _tf_files() -> list[str]:
@@ -60,7 +60,7 @@ def test_the_sample_covers_the_grammar_and_parses():
 def test_the_file_is_written_once_and_then_loaded(fresh):
     first = grammar.parser()
     assert fresh.exists()
-    grammar._parser.cache_clear()
+    grammar.parser.cache_clear()
     second = grammar.parser()
     assert second is not first  # unpickled, not rebuilt or shared
     assert grammar._shape(second.parse(grammar.SAMPLE)) == grammar._shape(first.parse(grammar.SAMPLE))
@@ -72,7 +72,7 @@ def test_a_bad_or_stale_file_is_rebuilt(fresh, content):
     if content is None:  # right key, truncated pickle
         content = fresh.read_bytes()[:1000]
     fresh.write_bytes(content)
-    grammar._parser.cache_clear()
+    grammar.parser.cache_clear()
     assert grammar.parser().parse('a = 1\n') is not None
     assert fresh.read_bytes().startswith(grammar._key())
 
@@ -96,7 +96,7 @@ def test_a_read_only_place_costs_no_pickling(fresh, monkeypatch):
 def test_the_file_is_readable_by_everyone_and_no_temporary_file_is_left(fresh, monkeypatch):
     grammar.parser()
     assert fresh.stat().st_mode & 0o777 == 0o644
-    grammar._parser.cache_clear()
+    grammar.parser.cache_clear()
     fresh.unlink()
 
     def fail(src, dst):
@@ -110,7 +110,7 @@ def test_the_file_is_readable_by_everyone_and_no_temporary_file_is_left(fresh, m
 def test_the_key_follows_the_grammar_not_only_the_version(fresh, monkeypatch, tmp_path):
     import hcl2
 
-    grammar._parser.cache_clear()
+    grammar.parser.cache_clear()
     original = grammar._key()
     patched = tmp_path / "hcl2"
     patched.mkdir()
