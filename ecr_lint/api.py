@@ -10,7 +10,7 @@ from ecr_lint import redact, suppress
 from ecr_lint.catalog import Rule, load_rules
 from ecr_lint.config import Config
 from ecr_lint.engine import run_cross_stack
-from ecr_lint.loaders.config import ModuleConfig, local_module_sources, reading_roots
+from ecr_lint.loaders.config import ModuleConfig, reading_roots
 from ecr_lint.loaders.hcl import StackLoader, root_variables
 from ecr_lint.model import InputError, Report, Severity
 from ecr_lint.stack import Stack
@@ -64,32 +64,40 @@ def discover(paths: Iterable[str], exclude: tuple[str, ...] = (),
     return unique, plans, errors
 
 
-def stack_roots(dirs: list[str]) -> list[str]:
-    """The directories to lint as root stacks: a local module is linted through its callers,
-    with the inputs they give it (unless it is all that was asked for)."""
-    if len(dirs) <= 1:
-        return dirs
-    called: set[str] = set()
-    for d in dirs:
-        called |= local_module_sources(os.path.abspath(d))
-    return [d for d in dirs if os.path.abspath(d) not in called]
+def call_graph(config: Config, roots: tuple[str, ...], modules: dict, cache: bool):
+    """The local module calls between directories, parsed once into `modules` (which the stacks'
+    evaluation then reuses, in this process and in forked workers)."""
+    from ecr_lint.cache import ParseCache, Store
+    from ecr_lint.loaders.calls import CallGraph
+    from ecr_lint.loaders.config import load_module
+
+    parse_file = ParseCache(Store()) if cache else None
+
+    def load(directory: str) -> ModuleConfig:
+        if directory not in modules:
+            modules[directory] = load_module(directory, parse_file, list(roots), config.max_file_bytes)
+        return modules[directory]
+
+    return CallGraph(load, config.max_file_bytes)
 
 
 def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[list[Stack], list[InputError]]:
     """Every stack and plan under the paths, loaded (for the graph picture); errors beside."""
+    from ecr_lint.loaders.hcl import workspace_of
     from ecr_lint.loaders.plan import PlanError, load_plan
 
     paths = list(paths)
     config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
     dirs, plans, errors = discover(paths, config.exclude, config_dir)
-    roots = reading_roots([p for p in paths if os.path.exists(p)])
+    roots = tuple(reading_roots([p for p in paths if os.path.exists(p)]))
     module_cache: dict[str, ModuleConfig] = {}
     stacks: list[Stack] = []
-    for d in stack_roots(dirs):
+    for d in call_graph(config, roots, module_cache, cache=False).roots(dirs):
         values, var_errors = root_variables(d, list(config.var_files), dict(config.variables))
         errors.extend(var_errors)
-        stacks.append(StackLoader(d, values, roots, module_cache=module_cache,
-                                  max_file_bytes=config.max_file_bytes).load())
+        stacks.append(StackLoader(d, values, list(roots), module_cache=module_cache,
+                                  max_file_bytes=config.max_file_bytes,
+                                  workspace=workspace_of(d, config.workspace)).load())
     for plan in plans:
         try:
             stacks.append(load_plan(plan, config.source_root, config.changed_only))
@@ -102,9 +110,14 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[li
 
 def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] | None = None,
          rules_dirs: list[str] = (), today: dt.date | None = None, progress=None, jobs: int = 1,
-         cache: bool = False) -> Report:
+         cache: bool = False, context: Iterable[str] = ()) -> Report:
     """Lint stacks and plans. `jobs` worker processes; `cache` reuses parsed files and the
-    results of unchanged stacks (under the user cache directory)."""
+    results of unchanged stacks (under the user cache directory). `context`: more stack
+    directories, evaluated only for what cross-stack rules need of them (the SSM parameters
+    they export and read), their own findings not reported (the pre-commit hook's view of the
+    rest of the repository)."""
+    from ecr_lint import baseline as baselines
+    from ecr_lint.fingerprint import repository_root
     from ecr_lint.runner import Work
 
     config = config or Config()
@@ -113,22 +126,35 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     paths = list(paths)
     config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
     dirs, plans, errors = discover(paths, config.exclude, config_dir)
-    roots = tuple(reading_roots([p for p in paths if os.path.exists(p)]))
-    work = [Work("hcl", d, roots) for d in stack_roots(dirs)] + [Work("plan", p, roots) for p in plans]
+    context = [d for d in context if os.path.abspath(d) not in {os.path.abspath(x) for x in dirs}]
+    roots = tuple(reading_roots([p for p in [*paths, *context] if os.path.exists(p)]))
+    modules: dict[str, ModuleConfig] = {}
+    graph = call_graph(config, roots, modules, cache)
+    stack_dirs = graph.roots(dirs)
+    work = [Work("hcl", d, roots) for d in stack_dirs] + [Work("plan", p, roots) for p in plans]
+    work += [Work("hcl", d, roots) for d in graph.roots(context) if d not in stack_dirs]
     per_stack = [r for r in rules if not r.cross_stack and not r.builtin]
-    outcomes = execute(work, config, per_stack, jobs, cache, progress)
+    outcomes = execute(work, config, per_stack, jobs, cache, progress, modules)
+    reported = {os.path.abspath(w.path) for w in work[:len(stack_dirs) + len(plans)]}
     for outcome in outcomes:
+        outcome.context = outcome.root not in reported
+    linted = [o for o in outcomes if not o.context]
+    for outcome in linted:
         errors.extend(outcome.errors)
-    results = [r for outcome in outcomes for r in outcome.results]
+    results = [r for outcome in linted for r in outcome.results]
     cross, internal = run_cross_stack(outcomes, [r for r in rules if r.cross_stack], config)
-    results += cross
+    results += [r for r in cross if r.stack in reported or not r.stack]
     errors.extend(internal)
-    blocks = [span for outcome in outcomes for span in outcome.spans]
-    results = suppress.apply(results, blocks, rules, config, today or dt.date.today())
+    results = suppress.apply(results, outcomes, rules, config, today or dt.date.today())
+    base = repository_root(paths, config.config_file)
+    summary = None
     if config.baseline:
-        known = suppress.read_baseline(config.baseline)
-        results = suppress.apply_baseline(results, known, config.baseline)
-        errors = suppress.baseline_errors(errors, known)
+        accepted = baselines.read(config.baseline, config.baseline_since)
+        results, stale = baselines.apply(results, accepted, base, config.non_suppressible)
+        errors = baselines.mark_known_errors(errors, accepted, base)
+        summary = {"file": config.baseline, "entries": len(accepted.findings),
+                   "matched": len(accepted.findings) - len(stale), "stale": stale,
+                   "since": accepted.since, "added": accepted.added}
     secrets = {s for outcome in outcomes for s in outcome.secrets}
     results, errors = redact.redact(results, secrets), redact.redact(errors, secrets)
     # Duplicates dropped keeping the first (a set would make the order of ties depend on the hash
@@ -136,13 +162,16 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     results = sorted(dict.fromkeys(results), key=lambda r: (r.file, r.line, r.rule_id, r.address, r.status.value,
                                                              r.message, r.stack))
     errors = sorted(dict.fromkeys(errors), key=lambda e: (e.file, e.line, e.message, e.kind))
-    loaded = [o.root for o in outcomes if o.kind == "hcl" or o.resources or not o.errors]
-    return Report(results, errors, loaded, rules)
+    loaded = [o.root for o in linted if o.kind == "hcl" or o.resources or not o.errors]
+    return Report(results, errors, loaded, rules, base=base, baseline=summary)
 
 
-def execute(work: list, config: Config, rules: list[Rule], jobs: int, cache: bool, progress=None) -> list:
+def execute(work: list, config: Config, rules: list[Rule], jobs: int, cache: bool, progress=None,
+            modules: dict | None = None) -> list:
     """Run each unit of work: unchanged stacks from the cache (checked here, it is cheap), the
-    rest in `jobs` worker processes. Outcomes keep the input order whatever finishes first."""
+    rest in `jobs` worker processes. Outcomes keep the input order whatever finishes first.
+    `modules`: module directories already parsed (workers forked from here share them)."""
+    modules = {} if modules is None else modules
     from ecr_lint.cache import Store
     from ecr_lint.runner import cached_outcome, run_fingerprint, run_in_worker, run_work, start_worker
 
@@ -164,14 +193,13 @@ def execute(work: list, config: Config, rules: list[Rule], jobs: int, cache: boo
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         chunk = max(1, len(todo) // (jobs * 8))
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=start_worker,
-                                                    initargs=(config, rules, root, fingerprint)) as pool:
+                                                    initargs=(config, rules, root, fingerprint, modules)) as pool:
             for i, outcome in zip(todo, pool.map(run_in_worker, [work[i] for i in todo], chunksize=chunk)):
                 outcomes[i] = outcome
                 done += 1
                 if progress:
                     progress(done, len(work), "stacks")
     else:
-        modules: dict = {}
         for i in todo:
             outcomes[i] = run_work(work[i], config, rules, root, modules, fingerprint)
             done += 1

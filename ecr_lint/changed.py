@@ -1,38 +1,89 @@
-"""Changed files -> the stacks that contain them (a stack is never linted from one file alone)."""
+"""Changed files -> the stacks that contain them (a stack is never linted from one file alone).
+
+Used by the pre-commit hook (`--changed-files`). A file belongs to the nearest directory above it
+that holds Terraform files (a `.tfvars` in `env/` belongs to the stack above). A module directory
+is linted through every stack that calls it (read from the parsed module calls, HCL and JSON),
+and on its own when it is a root stack itself. Deleted and renamed files come from the staged
+change in git: pre-commit does not pass them, yet removing a file changes the stack that held it.
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
 
-from ecr_lint.api import SKIP_DIRS
-from ecr_lint.loaders.config import local_module_sources
+from ecr_lint.api import SKIP_DIRS, call_graph
+from ecr_lint.config import Config
+from ecr_lint.loaders.config import module_files, reading_roots
 
-def _callers(search_root: str) -> dict[str, set[str]]:
-    """module directory -> directories that call it with a local source (a cheap text scan)."""
-    callers: dict[str, set[str]] = {}
+TERRAFORM_FILES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+
+
+def staged_removals(directory: str = ".") -> list[str]:
+    """Terraform files the staged change deletes or renames away (their old paths), from git.
+    Outside a git repository: none."""
+    try:
+        done = subprocess.run(["git", "-C", directory, "diff", "--cached", "--name-status", "-z", "-M",
+                               "--diff-filter=DR", "--relative"], capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if done.returncode != 0:
+        return []
+    fields = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    removed, i = [], 0
+    while i < len(fields) - 1:
+        status = fields[i]
+        old = fields[i + 1]
+        i += 3 if status.startswith("R") else 2  # a rename has the old and the new path
+        if old.endswith(TERRAFORM_FILES):
+            removed.append(os.path.join(directory, old))
+    return removed
+
+
+def repository_stacks(search_root: str) -> list[str]:
+    """Every directory holding Terraform files under the search root (as api.discover walks)."""
+    found = []
     for current, subdirs, files in os.walk(search_root):
-        subdirs[:] = [d for d in subdirs if d not in SKIP_DIRS and not d.startswith(".")]
-        if any(name.endswith(".tf") for name in files):
-            for target in local_module_sources(current):
-                callers.setdefault(target, set()).add(os.path.normpath(current))
-    return callers
+        subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith("."))
+        if any(f.endswith((".tf", ".tf.json")) for f in files):
+            found.append(os.path.normpath(current))
+    return found
 
 
-def stacks_for(files: list[str], search_root: str = ".") -> list[str]:
-    """The root stacks containing the files: their directory, or whoever calls it as a module."""
-    callers = _callers(os.path.abspath(search_root))
-    stacks: list[str] = []
+def _holder(path: str, search_root: str) -> str | None:
+    """The nearest directory at or above the file's that holds Terraform files (within the root)."""
+    directory = os.path.abspath(os.path.dirname(path) or ".")
+    top = os.path.abspath(search_root)
+    while True:
+        if module_files(directory):
+            return os.path.normpath(directory)
+        if directory == top or not directory.startswith(top + os.sep):
+            return None
+        directory = os.path.dirname(directory)
+
+
+def stacks_for(files: list[str], search_root: str = ".", config: Config | None = None,
+               cache: bool = True) -> tuple[list[str], list[str]]:
+    """(the root stacks containing the files, every other root stack of the repository).
+
+    The second list is the context the cross-stack rule needs (which stack exports what)."""
+    config = config or Config()
+    everything = repository_stacks(search_root)
+    roots = tuple(reading_roots([search_root]))
+    graph = call_graph(config, roots, {}, cache)
+    callers = graph.callers(everything)
+    root_set = {os.path.abspath(d) for d in graph.roots(everything)}
+    wanted: list[str] = []
     for path in files:
-        directory = os.path.normpath(os.path.abspath(os.path.dirname(path) or "."))
-        frontier, seen = [directory], set()
+        start = _holder(path, search_root)
+        frontier, seen = ([start] if start else []), set()
         while frontier:
-            current = frontier.pop()
+            current = os.path.abspath(frontier.pop())
             if current in seen:
                 continue
             seen.add(current)
-            parents = callers.get(current)
-            if parents:
-                frontier.extend(parents)
-            elif current not in stacks:
-                stacks.append(current)
-    return sorted(stacks)
+            frontier.extend(callers.get(current, ()))
+            if (current in root_set or current not in callers) and current not in wanted:
+                wanted.append(current)
+    context = sorted(d for d in root_set if d not in wanted)
+    return sorted(wanted), context

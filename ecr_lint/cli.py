@@ -82,6 +82,10 @@ def _rules(config, rules_dirs: tuple[str, ...] = ()):
               help="Accept the findings recorded in this baseline; fail only on new ones.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), default=None,
               help="Record today's findings in this file and exit 0.")
+@click.option("--baseline-since", default=None, metavar="REV",
+              help="Report the baseline entries added since this git revision  [default: HEAD, when tracked]")
+@click.option("--workspace", default=None,
+              help="Terraform workspace  [default: .terraform/environment, else TF_WORKSPACE, else default]")
 @click.option("--source-root", type=click.Path(file_okay=False), default=None,
               help="Plans: the directory holding the plan's .tf files (default: the plan's directory).")
 @click.option("--changed-only", is_flag=True, help="Plans: only resources the plan creates or changes.")
@@ -92,20 +96,27 @@ def _rules(config, rules_dirs: tuple[str, ...] = ()):
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache (parsed files, unchanged stacks).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report here.")
 def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, environment, config_file,
-                 rules_dirs, baseline, write_baseline, source_root, changed_only, changed_files, jobs, no_cache,
+                 rules_dirs, baseline, write_baseline, baseline_since, workspace, source_root, changed_only, changed_files, jobs, no_cache,
                  output) -> None:
     """Lint Terraform stacks and plans."""
-    from ecr_lint import suppress
+    from ecr_lint import baseline as baselines
     from ecr_lint.api import exit_code, lint
+    from ecr_lint.baseline import BaselineError
     from ecr_lint.config import ConfigError
     from ecr_lint.reporters import chunks
 
+    context: list[str] = []
     if changed_files:
-        from ecr_lint.changed import stacks_for
+        from ecr_lint.changed import stacks_for, staged_removals
 
-        if not paths:
+        changed = [*paths, *staged_removals()]
+        if not changed:
             sys.exit(0)  # nothing changed
-        paths = tuple(os.path.relpath(p) for p in stacks_for(list(paths)))
+        wanted, context = stacks_for(changed, ".", _settings((".",), config_file), cache=not no_cache)
+        if not wanted:
+            click.echo("ecr-lint: no stack holds the changed files", err=True)
+            sys.exit(0)
+        paths = tuple(os.path.relpath(p) for p in wanted)
     if not paths:
         raise click.UsageError("give at least one PATH (a directory, a .tf file or a plan JSON)")
     variables = {}
@@ -119,7 +130,7 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
         select=_ids(select) or None, ignore=_ids(ignore) or None, environment=environment,
         var_files=(*config.var_files, *var_files) if var_files else None, variables=variables or None,
         fail_on=fail_on, source_root=source_root, changed_only=changed_only or None,
-        baseline=None if write_baseline else baseline,
+        baseline=None if write_baseline else baseline, baseline_since=baseline_since, workspace=workspace,
     )
     rules = _rules(config, rules_dirs)
     unknown_ids = sorted((config.select | config.ignore | set(config.severity) | config.non_suppressible)
@@ -130,8 +141,8 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
     progress = _progress() if fmt == "text" and _stderr_is_terminal() else None
     try:
         report = lint(paths, config, rules=rules, progress=progress, jobs=jobs or _usable_cpus(),
-                      cache=not no_cache)
-    except ConfigError as exc:
+                      cache=not no_cache, context=context)
+    except (ConfigError, BaselineError) as exc:
         _fail(str(exc))
     except Exception as exc:  # never a traceback: a CI gate must tell "tool broke" (3) from "policy failed"
         import traceback
@@ -141,7 +152,7 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
                    "please report it", err=True)
         sys.exit(3)
     if write_baseline:
-        count = suppress.write_baseline(write_baseline, report.results, report.errors)
+        count = baselines.write(write_baseline, report.results, report.errors, report.base)
         known = sum(1 for e in report.errors if e.kind == "input")
         click.echo(f"ecr-lint: wrote {count} finding(s) and {known} known input error(s) to the baseline "
                    f"{write_baseline}", err=True)

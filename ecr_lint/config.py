@@ -38,6 +38,8 @@ class Config:
     var_files: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict)
     baseline: str | None = None
+    baseline_since: str | None = None             # git revision to compare the baseline with (default HEAD)
+    workspace: str | None = None                  # Terraform workspace (default: as Terraform picks it)
     max_file_bytes: int = 4 * 1024 * 1024         # larger .tf files are an input error, not read
     config_file: str | None = None                # where the settings came from, for messages
 

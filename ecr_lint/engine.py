@@ -21,6 +21,7 @@ class Located:
     file: str
     line: int
     verdict: Verdict
+    stack: str = ""       # for cross-stack checks: the stack the verdict is about
 
 
 @dataclass
@@ -51,7 +52,7 @@ def run_cross_stack(stacks: list, rules: list[Rule], config: Config) -> tuple[li
         try:
             for located in rule.predicate(stacks, config):
                 results.append(_result(rule, severity, located.address, located.file, located.line,
-                                       located.verdict, config, ""))
+                                       located.verdict, config, located.stack))
         except Exception as exc:
             internal.append(_crash(rule, "the linted stacks", exc))
     return results, internal

@@ -1,27 +1,71 @@
-"""Stable identity of a finding: rule, address and file, not the line (a moved line is not new)."""
+"""Paths as reports show them, and the stable identity of a finding.
+
+Machine outputs (JSON, SARIF, GitHub annotations, the baseline) and fingerprints use paths
+relative to the repository root (the git root of the linted paths, else the config file's
+folder, else the working directory), so the same tree gives the same output from any working
+directory. Text output, for people, shows paths relative to the working directory.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import os
+from urllib.parse import quote
 
 from ecr_lint.model import Result
 
 
-def relative_uri(path: str) -> str:
-    """The path relative to the working directory, with forward slashes; absolute outside it."""
-    return _relative_uri(path, os.getcwd())
+def repository_root(paths: list[str], config_file: str | None = None) -> str:
+    """The git root holding the first linted path, else the config file's folder, else the cwd."""
+    for path in paths:
+        probe = os.path.realpath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+        while True:
+            if os.path.exists(os.path.join(probe, ".git")):
+                return probe
+            parent = os.path.dirname(probe)
+            if parent == probe:
+                break
+            probe = parent
+        break
+    if config_file:
+        return os.path.dirname(os.path.realpath(config_file))
+    return os.path.realpath(os.getcwd())
 
 
 @functools.lru_cache(maxsize=65536)  # reports repeat the same few thousand paths
-def _relative_uri(path: str, cwd: str) -> str:
-    rel = os.path.relpath(os.path.join(cwd, path), cwd)
-    if rel.startswith(".."):
-        return os.path.abspath(path).replace(os.sep, "/")
-    return rel.replace(os.sep, "/")
+def relative_to(path: str, base: str) -> str:
+    """`path` relative to `base`, with forward slashes ("" for an empty path)."""
+    if not path:
+        return ""
+    return os.path.relpath(os.path.realpath(path), base).replace(os.sep, "/")
 
 
-def fingerprint(result: Result) -> str:
-    key = f"{result.rule_id}|{result.address}|{relative_uri(result.file)}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+def uri(path: str, base: str) -> str:
+    """A relative URI reference for SARIF: the relative path, percent-encoded."""
+    return quote(relative_to(path, base), safe="/")
+
+
+def display_path(path: str) -> str:
+    """For people: relative to the working directory when under it, else absolute."""
+    if not path:
+        return path
+    rel = os.path.relpath(os.path.abspath(path))
+    return os.path.abspath(path) if rel.startswith("..") else rel
+
+
+def fingerprint(result: Result, base: str) -> str:
+    """Rule, address, stack and file (relative to the repository root), not the line: a moved
+    line is not a new finding, and the same module finding in two stacks is two findings."""
+    return fingerprint_of(result.rule_id, result.address, relative_to(result.stack, base),
+                          relative_to(result.file, base))
+
+
+def fingerprint_of(rule_id: str, address: str, stack: str, file: str) -> str:
+    key = f"ecr-lint/2|{rule_id}|{address}|{stack}|{file}"
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def relative_uri(path: str) -> str:
+    """For pictures of the tree (graph): relative to the working directory, forward slashes."""
+    return display_path(path).replace(os.sep, "/")

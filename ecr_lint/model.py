@@ -142,6 +142,8 @@ class Report:
     errors: list[InputError]
     stacks: list[str]
     rules: list[Any] = field(default_factory=list)
+    base: str = ""        # the repository root: machine outputs' paths and fingerprints are relative to it
+    baseline: dict | None = None   # file, entries, matched, stale entries, entries added since a revision
 
     @property
     def findings(self) -> list[Result]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from ecr_lint import __version__
 from ecr_lint.config import Config
+from ecr_lint.loaders.annotations import Annotation
 from ecr_lint.model import InputError, Result, Severity, Status, Unknown
 from ecr_lint.predicates.crossstack import Parameter
 
@@ -34,6 +35,9 @@ class Outcome:
     imports: list[Parameter] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
     resources: int = 0
+    annotations: list = field(default_factory=list)       # loaders.annotations.Annotation
+    workspace: str = "default"
+    context: bool = False   # linted only for what other stacks need of it (pre-commit): its own results are dropped
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ def outcome_of(stack: Any, results: list[Result], errors: list[InputError]) -> O
     spans += [(u.file, u.line, u.line, u.address) for u in stack.unresolved]
     spans += list(stack.module_calls)
     secrets = sorted(redact.secrets_of(r.attributes for r in stack.resources)) if stack.source == "plan" else []
-    return Outcome(stack.root, stack.source, results, errors, spans, exports, imports, secrets, len(stack.resources))
+    return Outcome(stack.root, stack.source, results, errors, spans, exports, imports, secrets, len(stack.resources),
+                   list(stack.annotations), stack.workspace)
 
 
 # --- the work itself (runs in a worker process when --jobs > 1) ---------------------------------
@@ -60,10 +65,13 @@ def outcome_of(stack: Any, results: list[Result], errors: list[InputError]) -> O
 _WORKER: dict = {}   # in a worker process: this run's settings, rules and parsed modules
 
 
-def start_worker(config: Config, rules: list, cache_root: str | None, fingerprint: str | None) -> None:
-    """Pool initializer: settings and rules arrive once per worker, not with every stack."""
+def start_worker(config: Config, rules: list, cache_root: str | None, fingerprint: str | None,
+                 modules: dict | None = None) -> None:
+    """Pool initializer: settings and rules arrive once per worker, not with every stack; so do
+    the module directories the parent parsed to find module calls (inherited when forked)."""
     _WORKER.clear()
-    _WORKER.update(config=config, rules=rules, cache_root=cache_root, fingerprint=fingerprint, modules={})
+    _WORKER.update(config=config, rules=rules, cache_root=cache_root, fingerprint=fingerprint,
+                   modules=dict(modules or {}))
 
 
 def run_in_worker(work: Work) -> Outcome:
@@ -115,11 +123,11 @@ def run_work(work: Work, config: Config, rules: list, cache_root: str | None,
 
 
 def _load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[Any, list[InputError], set[str]]:
-    from ecr_lint.loaders.hcl import StackLoader, root_variables
+    from ecr_lint.loaders.hcl import StackLoader, root_variables, workspace_of
 
     values, var_errors = root_variables(work.path, list(config.var_files), dict(config.variables))
     loader = StackLoader(work.path, values, list(work.roots), parse_file=parse_file, module_cache=modules,
-                         max_file_bytes=config.max_file_bytes)
+                         max_file_bytes=config.max_file_bytes, workspace=workspace_of(work.path, config.workspace))
     stack = loader.load()
     touched = set(loader.touched) | {os.path.abspath(work.path)} | {os.path.abspath(f) for f in config.var_files}
     return stack, var_errors, touched
@@ -128,7 +136,10 @@ def _load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[An
 # --- the result cache: valid while every file the stack read is unchanged ---------------------------
 
 def stack_key(work: Work, fingerprint: str) -> str:
-    text = json.dumps([fingerprint, os.path.abspath(work.path), list(work.roots)])
+    from ecr_lint.loaders.hcl import workspace_of
+
+    # The workspace may come from the environment or .terraform/environment, not the settings.
+    text = json.dumps([fingerprint, os.path.abspath(work.path), list(work.roots), workspace_of(work.path)])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -136,7 +147,8 @@ def run_fingerprint(config: Config, rules: list) -> str:
     """What every stack's results depend on besides its files: tool, code, settings, rules.
     Computed once per run."""
     settings = {f.name: _plain(getattr(config, f.name)) for f in dataclasses.fields(config)
-                if f.name not in ("fail_on", "baseline", "config_file", "source_root", "changed_only")}
+                if f.name not in ("fail_on", "baseline", "baseline_since", "config_file", "source_root",
+                                  "changed_only")}
     rule_files = []
     for rule in rules:
         with open(rule.file, "rb") as handle:
@@ -240,6 +252,8 @@ def encode_outcome(outcome: Outcome) -> dict:
         "exports": [_encode_parameter(p) for p in outcome.exports],
         "imports": [_encode_parameter(p) for p in outcome.imports],
         "secrets": outcome.secrets,
+        "annotations": [[a.file, a.line, a.text, list(a.block) if a.block else None] for a in outcome.annotations],
+        "workspace": outcome.workspace,
     }
 
 
@@ -252,6 +266,9 @@ def decode_outcome(data: dict) -> Outcome:
         exports=[_decode_parameter(p) for p in data["exports"]],
         imports=[_decode_parameter(p) for p in data["imports"]],
         secrets=list(data["secrets"]),
+        annotations=[Annotation(f, line, text, tuple(block) if block else None)
+                     for f, line, text, block in data["annotations"]],
+        workspace=str(data["workspace"]),
     )
 
 

@@ -34,6 +34,8 @@ class Stack:
     module_variables: dict[str, dict[str, Any]] = field(default_factory=dict)  # module prefix -> var values
     module_values: dict[str, Any] = field(default_factory=dict)  # root locals and outputs, by address
     module_calls: list[tuple[str, int, int, str]] = field(default_factory=list)  # (file, line, end, module address)
+    annotations: list = field(default_factory=list)   # suppression comments of every file read (loaders.annotations)
+    workspace: str = "default"                        # the Terraform workspace it was evaluated for
     _by_type: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
     _indexed: int = field(default=-1, init=False, repr=False)
 

@@ -1,26 +1,29 @@
-"""Inline suppressions (with reasons and expiry), peers' skip comments, and the baseline."""
+"""Inline suppressions: ecr-lint's own comments and the peers', matched to the block they sit in.
+
+Only comments the HCL lexer saw count (never text in strings or heredocs). A suppression belongs
+to the resource, data or module block it sits in (or that starts on the line right below it,
+comment lines between allowed), and covers every instance of that block in every stack that
+evaluates it (a module call's: every resource of every instance of that call, in that stack
+only). `key="..."` narrows it to one instance.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fnmatch
 import json
-import os
 import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from ecr_lint.fingerprint import fingerprint, relative_uri
+from ecr_lint.loaders.annotations import Annotation
 from ecr_lint.model import Result, Severity, Status, Suppressed
 
 REASON_RULE, EXPIRED_RULE, UNUSED_RULE = "ECR090", "ECR091", "ECR092"
 
-_ECR_LINT = re.compile(r"(?:#|//|/\*)\s*ecr-lint:ignore[\s=]+(?P<ids>ECR\d{3}(?:\s*,\s*ECR\d{3})*)(?P<rest>.*)$")
-_REASON = re.compile(r'reason\s*=\s*"(?P<reason>[^"]*)"')
-_UNTIL = re.compile(r"until\s*=\s*(?P<until>\S+)")
-_CHECKOV = re.compile(r"(?:#|//)\s*checkov:skip=(?P<id>[A-Z0-9_]+(?:\s*,\s*[A-Z0-9_]+)*)(?::(?P<reason>.*))?$")
-_TFSEC = re.compile(r"(?:#|//)\s*(?P<tool>tfsec|trivy):ignore:(?P<id>[A-Za-z0-9-]+)(?::exp:(?P<until>[0-9-]+))?")
 
+# --- what a comment says ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Suppression:
@@ -30,60 +33,144 @@ class Suppression:
     reason: str | None
     until: dt.date | None
     until_text: str | None
-    origin: str            # the comment as written, trimmed
+    origin: str                   # the directive as written
+    block: tuple | None           # (first line, last line, kind)
+    key: str | None = None        # only the instance with this for_each key or count index
+    workspace: str | None = None  # only in this Terraform workspace (tfsec/trivy `ws:`)
+    line_only: int = 0            # only results on this line (kics-scan ignore-line)
+    problem: str | None = None    # why it suppresses nothing (a malformed directive), for ECR092
 
     def where(self) -> str:
-        return f"{relative_uri(self.file)}:{self.line}"
+        from ecr_lint.fingerprint import display_path
+
+        return f"{display_path(self.file)}:{self.line}"
 
 
-def peer_ids(rules: Iterable) -> dict[str, str]:
-    """Peer check id -> ecr-lint rule id, from the rule files' `peers` field."""
-    out = {}
-    for rule in rules:
-        for ids in rule.peers.values():
-            for peer_id in ids:
-                out[peer_id.upper()] = rule.id
-    return out
+_ECR_LINT = re.compile(r"ecr-lint\s*:\s*(?P<verb>[\w-]*)(?P<rest>.*)", re.S)
+_SETTING = re.compile(r'(?P<name>[A-Za-z_]+)\s*=\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>\S+))')
+_RULE_ID = re.compile(r"ECR[0-9]{3}", re.ASCII)
+# checkov (and its bridgecrew/cortex spellings): `checkov:skip=CKV_AWS_51[,CKV_AWS_163]:reason`.
+_CHECKOV = re.compile(r"(?:checkov|bridgecrew|cortex):skip=(?P<ids>[A-Za-z0-9_]+(?:,[A-Za-z0-9_]+)*)(?::(?P<reason>[^\n]*))?")
+# tfsec and trivy: `tfsec:ignore:<id>[params]:exp:YYYY-MM-DD:ws:<workspace>`, several per comment.
+_AQUA = re.compile(r"(?P<tool>tfsec|trivy):ignore:(?P<id>[A-Za-z0-9_*-]+)(?P<params>\[[^\]]*\])?"
+                   r"(?P<qualifiers>(?::(?:exp|ws):[^\s:]+)*)")
+_KICS = re.compile(r"^(?:#|//)\s*kics-scan\s+(?P<verb>ignore-line|ignore-block)\s*$", re.I)
+_REASON_ANYWHERE = re.compile(r'reason\s*=\s*"(?P<reason>[^"]*)"')
 
 
-def read_suppressions(path: str, peers: dict[str, str]) -> list[Suppression]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
-        return []
-    out = []
-    for number, text in enumerate(lines, start=1):
-        if "ignore" not in text and "skip" not in text:
+@dataclass(frozen=True)
+class PeerIds:
+    """Each peer's check ids (upper case) -> ecr-lint rule id, from the rule files' `peers`."""
+
+    checkov: dict[str, str]
+    aqua: dict[str, str]       # tfsec and trivy accept each other's ids (and trivy's aliases)
+    kics: frozenset[str]       # rules with a KICS counterpart: KICS comments ignore every query
+
+    @classmethod
+    def of(cls, rules: Iterable) -> "PeerIds":
+        checkov, aqua = {}, {}
+        for rule in rules:
+            for peer_id in rule.peers.get("checkov", ()):
+                checkov[peer_id.upper()] = rule.id
+            for peer_id in [*rule.peers.get("tfsec", ()), *rule.peers.get("trivy", ())]:
+                aqua[peer_id.upper()] = rule.id
+                for alias in _aqua_aliases(peer_id):
+                    aqua[alias.upper()] = rule.id
+        return cls(checkov, aqua, frozenset(r.id for r in rules if r.peers.get("kics")))
+
+
+def _aqua_aliases(peer_id: str) -> list[str]:
+    """The other names trivy accepts for a check: AVD-AWS-0031 is also AWS-0031, and
+    aws-ecr-enforce-immutable-repository is also its short code enforce-immutable-repository."""
+    if peer_id.upper().startswith("AVD-"):
+        return [peer_id[4:]]
+    if peer_id.startswith("aws-ecr-"):
+        return [peer_id[len("aws-ecr-"):]]
+    return []
+
+
+def parse(annotation: Annotation, peers: PeerIds, known_rules: frozenset[str]) -> list[Suppression]:
+    """Every suppression one comment holds (ecr-lint's own, or several peers' on one line)."""
+    text, out = annotation.text, []
+    base = dict(file=annotation.file, line=annotation.line, block=annotation.block)
+    own = _ECR_LINT.search(text)
+    if own:
+        return [_own(own, known_rules, base)]
+    # Peers write no reason; `reason="..."` after their directive is read, so a migrated comment
+    # can say why without being rewritten.
+    extra = _REASON_ANYWHERE.search(text)
+    extra_reason = extra.group("reason").strip() or None if extra else None
+    inside = annotation.block is not None and annotation.block[0] <= annotation.line <= annotation.block[1]
+    for match in _CHECKOV.finditer(text):
+        ids = frozenset(peers.checkov[i.upper()] for i in match.group("ids").split(",") if i.upper() in peers.checkov)
+        if not ids:
             continue
-        found = _parse(text, path, number, peers)
-        if found is not None:
-            out.append(found)
+        reason = (match.group("reason") or "").strip() or extra_reason
+        problem = None if inside else (f"{match.group(0)}: checkov honours a skip only inside the resource or module "
+                                       "block: move it into the block")
+        out.append(Suppression(rule_ids=ids, reason=reason, until=None, until_text=None,
+                               origin=match.group(0).strip(), problem=problem, **base))
+    for match in _AQUA.finditer(text):
+        wanted = match.group("id").upper()
+        ids = frozenset(rule for peer_id, rule in peers.aqua.items() if fnmatch.fnmatchcase(peer_id, wanted))
+        if not ids:
+            continue  # another tool's check with no ecr-lint equivalent
+        qualifiers = dict(q.split(":", 1) for q in re.findall(r"(?:exp|ws):[^\s:]+", match.group("qualifiers")))
+        until_text = qualifiers.get("exp")
+        problem = None
+        if match.group("params"):
+            problem = (f"{match.group(0)}: ignores limited to attribute values ({match.group('params')}) are not "
+                       "supported by ecr-lint: it suppresses nothing (remove the [...] to suppress the whole block)")
+        out.append(Suppression(rule_ids=ids, reason=extra_reason, until=_date(until_text), until_text=until_text,
+                               origin=match.group(0), workspace=qualifiers.get("ws"), problem=problem, **base))
+    kics = _KICS.search(text.strip())
+    if kics and peers.kics:
+        verb = kics.group("verb").lower()
+        # ignore-line: the comment's line and the one beneath it; ignore-block above a nested
+        # attribute: that attribute (ecr-lint reports an attribute at its first line).
+        line_only = annotation.line + 1 if verb == "ignore-line" or inside else 0
+        out.append(Suppression(rule_ids=peers.kics, reason=extra_reason, until=None, until_text=None,
+                               origin=kics.group(0).strip(), line_only=line_only, **base))
     return out
 
 
-def _parse(text: str, path: str, line: int, peers: dict[str, str]) -> Suppression | None:
-    match = _ECR_LINT.search(text)
-    if match:
-        ids = frozenset(i.strip() for i in match.group("ids").split(","))
-        rest = match.group("rest")
-        reason = _REASON.search(rest)
-        until = _UNTIL.search(rest)
-        until_text = until.group("until") if until else None
-        return Suppression(path, line, ids, reason.group("reason").strip() or None if reason else None,
-                           _date(until_text), until_text, match.group(0).strip())
-    match = _CHECKOV.search(text)
-    if match:
-        ids = frozenset(peers[i.strip().upper()] for i in match.group("id").split(",") if i.strip().upper() in peers)
-        if ids:
-            reason = (match.group("reason") or "").strip() or None
-            return Suppression(path, line, ids, reason, None, None, match.group(0).strip())
-    match = _TFSEC.search(text)
-    if match and match.group("id").upper() in peers:
-        until_text = match.group("until")
-        return Suppression(path, line, frozenset({peers[match.group("id").upper()]}), None, _date(until_text),
-                           until_text, match.group(0).strip())
-    return None
+def _own(match: re.Match, known_rules: frozenset[str], base: dict) -> Suppression:
+    """`ecr-lint:ignore ECR003[,ECR004] [key="x"] reason="..." [until=YYYY-MM-DD]`."""
+    origin = match.group(0).strip()
+    if match.group("verb") != "ignore":
+        return _malformed(base, origin, f"`ecr-lint:{match.group('verb')}` is not a directive (write "
+                                        "`ecr-lint:ignore ECR003 reason=\"...\"`): it suppresses nothing")
+    rest = match.group("rest").lstrip(" \t=")
+    settings = {m.group("name"): m.group("quoted") if m.group("quoted") is not None else m.group("bare")
+                for m in _SETTING.finditer(rest)}
+    head = _SETTING.split(rest, maxsplit=1)[0] if settings else rest
+    head = re.split(r"\*/|\n", head)[0]
+    words = [w for w in re.split(r"[\s,]+", head) if w]
+    ids = frozenset(words)
+    bad = sorted(w for w in words if not _RULE_ID.fullmatch(w))
+    if not words:
+        return _malformed(base, origin, "names no rule id (write `ecr-lint:ignore ECR003 reason=\"...\"`): "
+                                        "it suppresses nothing")
+    if bad:
+        return _malformed(base, origin, f"{', '.join(map(repr, bad))} is not a rule id (ECR and three ASCII "
+                                        "digits): the suppression suppresses nothing")
+    unknown = sorted(ids - known_rules)
+    if unknown:
+        return _malformed(base, origin, f"no rule {', '.join(unknown)} (see `ecr-lint rules`): the suppression "
+                                        "suppresses nothing")
+    extra = sorted(set(settings) - {"reason", "until", "key"})
+    if extra:
+        return _malformed(base, origin, f"unknown setting {extra[0]!r} (known: reason, until, key): the "
+                                        "suppression suppresses nothing")
+    reason = settings.get("reason")
+    return Suppression(rule_ids=ids, reason=reason.strip() or None if reason is not None else None,
+                       until=_date(settings.get("until")), until_text=settings.get("until"), origin=origin,
+                       key=settings.get("key"), **base)
+
+
+def _malformed(base: dict, origin: str, problem: str) -> Suppression:
+    return Suppression(rule_ids=frozenset(), reason=None, until=None, until_text=None, origin=origin,
+                       problem=problem, **base)
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -95,166 +182,127 @@ def _date(text: str | None) -> dt.date | None:
         return None
 
 
-def _scope(suppression: Suppression, spans: list[tuple[int, int, str]], lines: list[str]) -> str | None:
-    """What a suppression belongs to: the block it is in, or the block right below it. The
-    block is a resource, or a module call (then it covers every resource of the module)."""
-    inside = [s for s in spans if s[0] <= suppression.line <= max(s[1], s[0])]
-    if inside:
-        return min(inside, key=lambda s: s[1] - s[0])[2]
-    below = suppression.line + 1
-    while below <= len(lines) and lines[below - 1].strip().startswith(("#", "//")):
-        below += 1
-    starting = [s for s in spans if s[0] == below]
-    return starting[0][2] if starting else None
+# --- applying them ------------------------------------------------------------------------------
+
+def _instance_key(address: str, base: str) -> str | None:
+    """The instance key of `address` right after `base` (`base["k"]` -> k, `base[0]` -> 0)."""
+    rest = address[len(base):]
+    if not rest.startswith("["):
+        return None
+    close = rest.find("]")
+    inner = rest[1:close]
+    try:
+        return str(json.loads(inner))
+    except ValueError:
+        return inner
 
 
-def _covers(target: tuple[str, str], result: Result) -> bool:
-    """A suppression's target (file, address) covers the result: the resource itself, or, for
-    a module call, every resource in that module's instances, whatever file they are in."""
-    file, address = target
-    if result.address == address:
-        return result.file == file or _is_module(address)
-    return _is_module(address) and result.address.startswith((address + ".", address + "["))
+def _covers(sup: Suppression, address: str, target: str, module: bool) -> bool:
+    """Whether a suppression on the block declared as `target` (an instance address of a
+    resource, or a module call's address) covers the result at `address`."""
+    if module:
+        if not (address == target or address.startswith((target + ".", target + "["))):
+            return False
+        return sup.key is None or _instance_key(address, target) == sup.key
+    if address != target:
+        return False
+    if sup.key is None:
+        return True
+    base = target.rsplit("[", 1)[0] if target.endswith("]") else target
+    return _instance_key(target, base) == sup.key
 
 
-def _is_module(address: str) -> bool:
-    parts = address.split(".")
-    return len(parts) >= 2 and parts[-2] == "module"
-
-
-def apply(results: list[Result], blocks: Iterable[tuple[str, int, int, str]], rules: list, config,
-          today: dt.date) -> list[Result]:
-    """Suppress what inline comments accept; report bad or unused suppressions.
-
-    `blocks` are (file, first line, last line, address) of resources and module calls: where
-    a suppression may sit.
-    """
-    peers = peer_ids(rules)
-    active_rules = {r.id for r in rules}
-    spans: dict[str, list[tuple[int, int, str]]] = {}
-    for file, start, end, address in blocks:
-        spans.setdefault(file, []).append((start, end, address))
-    by_target: dict[tuple[str, str], list[Suppression]] = {}
-    meta: list[Result] = []
-    all_suppressions: list[tuple[Suppression, str | None]] = []
-    for file in sorted(spans):
-        if not file.endswith((".tf", ".tf.json")):
-            continue
-        try:
-            with open(file, encoding="utf-8", errors="replace") as handle:
-                lines = handle.read().splitlines()
-        except OSError:
-            continue  # gone or unreadable since it was linted: it holds no suppression we can honour
-        for sup in read_suppressions(file, peers):
-            address = _scope(sup, spans[file], lines)
-            all_suppressions.append((sup, address))
-            if address is not None:
-                by_target.setdefault((file, address), []).append(sup)
-    used: set[int] = set()
+def apply(results: list[Result], outcomes: list, rules: list, config, today: dt.date) -> list[Result]:
+    """Suppress what inline comments accept (each result is matched only with the suppressions
+    on blocks declared in its own stack's evaluation); report bad, expired or unused ones."""
+    peers = PeerIds.of(rules)
+    known = frozenset(r.id for r in rules)
+    by_block: dict[tuple[str, int], list[Suppression]] = {}
+    everyone: dict[tuple[str, int, str], tuple[Suppression, str]] = {}
+    for outcome in sorted(outcomes, key=lambda o: o.root):
+        for annotation in outcome.annotations:
+            for sup in parse(annotation, peers, known):
+                identity = (sup.file, sup.line, sup.origin)
+                if identity not in everyone:
+                    everyone[identity] = (sup, outcome.root)
+                    if sup.block is not None and sup.problem is None:
+                        by_block.setdefault((sup.file, sup.block[0]), []).append(sup)
+    if not everyone:
+        return results
+    # Per stack: which suppressions could cover which address; and one address per block, to
+    # name it in ECR090-ECR092.
+    covering: dict[str, list[tuple[Suppression, str, bool]]] = {}
+    names: dict[tuple[str, int], str] = {}
+    for outcome in sorted(outcomes, key=lambda o: o.root):
+        pairs = covering.setdefault(outcome.root, [])
+        for file, start, _, address in outcome.spans:
+            names.setdefault((file, start), re.sub(r"\[[^\]]*\]$", "", address))
+            for sup in by_block.get((file, start), ()):
+                pairs.append((sup, address, sup.block[2] == "module"))
+    matched: set[tuple] = set()
+    workspaces = {o.root: getattr(o, "workspace", "default") for o in outcomes}
     out: list[Result] = []
-    module_targets = [(target, sups) for target, sups in by_target.items() if _is_module(target[1])]
     for result in results:
-        if result.status in (Status.FAIL, Status.UNKNOWN):
-            candidates = list(by_target.get((result.file, result.address), []))
-            candidates += [s for target, sups in module_targets if _covers(target, result) for s in sups]
-            for sup in candidates:
-                if result.rule_id not in sup.rule_ids:
+        if result.status in (Status.FAIL, Status.UNKNOWN) and result.stack in covering:
+            for sup, target, module in covering[result.stack]:
+                if result.rule_id not in sup.rule_ids or not _covers(sup, result.address, target, module):
                     continue
-                used.add(id(sup))
-                if result.rule_id in config.non_suppressible:
+                if sup.line_only and (result.file != sup.file or result.line != sup.line_only):
                     continue
-                if sup.until is not None and sup.until < today:
+                matched.add((sup.file, sup.line, sup.origin))
+                if result.rule_id in config.non_suppressible or _expired(sup, today):
+                    continue
+                if sup.workspace is not None and not fnmatch.fnmatchcase(workspaces.get(result.stack, ""), sup.workspace):
                     continue
                 result = dataclasses.replace(result, status=Status.SUPPRESSED, suppression=Suppressed(
                     "inSource", sup.reason or "(no reason given)", f"{sup.origin} at {sup.where()}"))
                 break
         out.append(result)
-    checked = {(r.file, r.address, r.rule_id) for r in results}
-    checked |= {(file, address, r.rule_id) for (file, address) in by_target if _is_module(address)
-                for r in results if _covers((file, address), r)}
-    for sup, address in all_suppressions:
-        target = address or ""
-        for rule_id in sorted(sup.rule_ids):
-            if rule_id in config.non_suppressible:
-                meta.append(_meta(UNUSED_RULE, target, sup, f"{rule_id} cannot be suppressed (non_suppressible in "
-                                  f"the config): this suppression has no effect"))
+    severities = _meta_severities(rules, config)
+    active = {r.id for r in rules}
+    for identity, (sup, stack) in sorted(everyone.items(), key=lambda item: item[0][:2]):
+        name = names.get((sup.file, sup.block[0]), "") if sup.block else ""
+        out.extend(_meta(sup, name, stack, identity in matched, active, config, today, severities))
+    return out
+
+
+def _expired(sup: Suppression, today: dt.date) -> bool:
+    """Past its date, or a date that cannot be read (as tfsec and trivy do: never "forever")."""
+    return (sup.until is None and sup.until_text is not None) or (sup.until is not None and sup.until < today)
+
+
+def _meta_severities(rules: list, config) -> dict[str, Severity]:
+    out = {}
+    for rule in rules:
+        if rule.id in (REASON_RULE, EXPIRED_RULE, UNUSED_RULE):
+            out[rule.id] = Severity.parse(config.severity[rule.id]) if rule.id in config.severity else rule.severity
+    return out
+
+
+def _meta(sup: Suppression, address: str, stack: str, matched: bool, active: set[str], config, today: dt.date,
+          severities: dict[str, Severity]) -> list[Result]:
+    """ECR090-ECR092 about one suppression (only for the ones the run selected)."""
+    found: list[tuple[str, str]] = []
+    ids = ", ".join(sorted(sup.rule_ids))
+    if sup.problem is not None:
+        found.append((UNUSED_RULE, sup.problem))
+    else:
+        for rule_id in sorted(sup.rule_ids & config.non_suppressible):
+            found.append((UNUSED_RULE, f"{rule_id} cannot be suppressed (non_suppressible in the config): this "
+                                       "suppression has no effect"))
         if sup.reason is None:
-            meta.append(_meta(REASON_RULE, target, sup, f"suppression of {', '.join(sorted(sup.rule_ids))} gives no "
-                              'reason: add reason="..." (why it is acceptable, and a ticket)'))
+            found.append((REASON_RULE, f"suppression of {ids} gives no reason: the finding stays suppressed, but "
+                                       'add reason="..." (why it is acceptable, and a ticket)'))
         if sup.until is None and sup.until_text:
-            meta.append(_meta(EXPIRED_RULE, target, sup, f"until={sup.until_text} is not a date (YYYY-MM-DD): "
-                              "the suppression never expires"))
+            found.append((EXPIRED_RULE, f"{sup.until_text!r} is not a date (YYYY-MM-DD): the suppression does not "
+                                        "apply until it is one"))
         elif sup.until is not None and sup.until < today:
-            meta.append(_meta(EXPIRED_RULE, target, sup, f"suppression of {', '.join(sorted(sup.rule_ids))} expired on "
-                              f"{sup.until.isoformat()}: it no longer suppresses"))
-        if id(sup) not in used and address is None:
-            meta.append(_meta(UNUSED_RULE, target, sup, "suppression is not on or above a resource: it suppresses nothing"))
-        elif id(sup) not in used:
-            ran = [i for i in sup.rule_ids if (sup.file, address, i) in checked or i not in active_rules]
-            if ran and all(i in active_rules for i in ran):
-                meta.append(_meta(UNUSED_RULE, target, sup, f"{', '.join(sorted(sup.rule_ids))} found nothing on "
-                                  f"{address} to suppress: remove the suppression"))
-    wanted = {REASON_RULE, EXPIRED_RULE, UNUSED_RULE} & active_rules
-    out.extend(m for m in meta if m.rule_id in wanted)
-    return out
-
-
-def _meta(rule_id: str, address: str, sup: Suppression, message: str) -> Result:
-    return Result(rule_id, address, Status.FAIL, message, Severity.WARNING, sup.file, sup.line)
-
-
-# --- baseline ---------------------------------------------------------------------------
-
-BASELINE_VERSION = 1
-
-
-def error_fingerprint(error) -> str:
-    import hashlib
-
-    return hashlib.sha256(f"error|{relative_uri(error.file)}|{error.message}".encode()).hexdigest()[:32]
-
-
-def write_baseline(path: str, results: list[Result], errors: list = ()) -> int:
-    entries = sorted({(fingerprint(r), r.rule_id, r.address, relative_uri(r.file))
-                      for r in results if r.status in (Status.FAIL, Status.UNKNOWN)})
-    known_errors = sorted({(error_fingerprint(e), relative_uri(e.file), e.message) for e in errors if e.kind == "input"})
-    data = {"ecr_lint_baseline": BASELINE_VERSION,
-            "findings": [{"fingerprint": f, "rule_id": i, "address": a, "file": p} for f, i, a, p in entries],
-            "errors": [{"fingerprint": f, "file": p, "message": m} for f, p, m in known_errors]}
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1)
-        handle.write("\n")
-    return len(entries)
-
-
-def read_baseline(path: str) -> set[str]:
-    from ecr_lint.config import ConfigError
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the baseline: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ConfigError(f"{path}: the baseline is not valid JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("ecr_lint_baseline") != BASELINE_VERSION or \
-            not isinstance(data.get("findings"), list):
-        raise ConfigError(f"{path}: not an ecr-lint baseline (write one with --write-baseline)")
-    entries = data["findings"] + (data.get("errors") if isinstance(data.get("errors"), list) else [])
-    return {f.get("fingerprint") for f in entries if isinstance(f, dict)}
-
-
-def baseline_errors(errors: list, fingerprints: set[str]) -> list:
-    """Input errors already known when the baseline was written are shown but do not fail the run."""
-    return [dataclasses.replace(e, baselined=True) if e.kind == "input" and error_fingerprint(e) in fingerprints else e
-            for e in errors]
-
-
-def apply_baseline(results: list[Result], fingerprints: set[str], path: str) -> list[Result]:
-    out = []
-    for result in results:
-        if result.status in (Status.FAIL, Status.UNKNOWN) and fingerprint(result) in fingerprints:
-            result = dataclasses.replace(result, status=Status.SUPPRESSED, suppression=Suppressed(
-                "external", f"in the baseline {os.path.basename(path)}", relative_uri(path)))
-        out.append(result)
-    return out
+            found.append((EXPIRED_RULE, f"suppression of {ids} expired on {sup.until.isoformat()}: it no longer "
+                                        "suppresses"))
+        if sup.block is None:
+            found.append((UNUSED_RULE, "suppression is not in or right above a resource, data or module block: "
+                                       "it suppresses nothing"))
+        elif not matched and sup.rule_ids <= active:
+            found.append((UNUSED_RULE, f"{ids} found nothing on this block to suppress: remove the suppression"))
+    return [Result(rule_id, address, Status.FAIL, message, severities[rule_id], sup.file, sup.line, stack)
+            for rule_id, message in found if rule_id in severities]

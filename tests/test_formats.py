@@ -49,7 +49,7 @@ def test_sarif_validates_against_the_schema(monkeypatch, path):
         location = result["locations"][0]["physicalLocation"]
         assert not location["artifactLocation"]["uri"].startswith("/")
         assert location["region"]["startLine"] >= 1
-        assert len(result["partialFingerprints"]["ecrLint/v1"]) == 32
+        assert len(result["partialFingerprints"]["ecrLint/v2"]) == 32
 
 
 def test_output_option_writes_the_file(tmp_path, monkeypatch):

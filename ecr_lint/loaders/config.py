@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,28 +32,11 @@ class ModuleConfig:
     outputs: dict[str, Decl] = field(default_factory=dict)
     modules: dict[str, Decl] = field(default_factory=dict)
     providers: list[Decl] = field(default_factory=list)
+    backend: bool = False          # a `terraform { backend/cloud }` block: only a root module has one
     errors: list[InputError] = field(default_factory=list)
-
-
-_LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.\.?/[^"$]*)"', re.M)
-
-
-def local_module_sources(directory: str) -> set[str]:
-    """Directories a module calls with a local source, found by a cheap scan of its text.
-
-    Used to tell root stacks from modules before anything is parsed; comments are skipped
-    because the line must start with `source`.
-    """
-    found = set()
-    for path in module_files(directory):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
-            continue
-        if "source" in text:
-            found |= {os.path.normpath(os.path.join(directory, s)) for s in _LOCAL_SOURCE.findall(text)}
-    return found
+    comments: dict[str, tuple] = field(default_factory=dict)   # file -> Body.comments
+    outline: dict[str, tuple] = field(default_factory=dict)    # file -> top-level blocks (line, end, type, labels)
+    annotations: list | None = None   # suppression comments and their blocks (suppress.py), computed once
 
 
 def module_files(directory: str) -> list[str]:
@@ -154,6 +136,9 @@ def parse_text(path: str, raw: bytes) -> ast.Body:
 
 
 def _declare(config: ModuleConfig, body: ast.Body, path: str) -> None:
+    if body.comments:
+        config.comments[path] = body.comments
+        config.outline[path] = tuple((b.line, b.end_line, b.type, b.labels) for b in body.blocks)
     for name, line in body.duplicates:
         config.errors.append(InputError(path, line, f'attribute "{name}" is defined twice'))
     for block in body.blocks:
@@ -178,6 +163,9 @@ def _declare(config: ModuleConfig, body: ast.Body, path: str) -> None:
                 config.modules[labels[0]] = Decl(block, path)
         elif kind == "provider" and len(labels) == 1:
             config.providers.append(Decl(block, path))
+        elif kind == "terraform" and ({"backend", "cloud"} & ({b.type for b in block.body.blocks}
+                                                              | set(block.body.attributes))):  # .tf.json: attributes
+            config.backend = True
 
 
 def _twice(config: ModuleConfig, first: Decl | None, block: ast.Block, path: str, what: str) -> bool:

@@ -14,6 +14,7 @@ from ecr_lint.evaluate import (
 from ecr_lint.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
 from ecr_lint.loaders import syntax as ast
+from ecr_lint.loaders.annotations import annotations_of
 from ecr_lint.loaders.config import Decl, ModuleConfig, load_module, read_text, within
 from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
@@ -48,7 +49,8 @@ class StackLoader:
 
     def __init__(self, root_dir: str, variables: dict[str, Any], allowed_roots: list[str],
                  parse_file: Callable[[str], ast.Body] | None = None,
-                 module_cache: dict[str, ModuleConfig] | None = None, max_file_bytes: int | None = None):
+                 module_cache: dict[str, ModuleConfig] | None = None, max_file_bytes: int | None = None,
+                 workspace: str = "default"):
         self.root_dir = os.path.abspath(root_dir)
         self.allowed_roots = [os.path.realpath(r) for r in allowed_roots] + [os.path.realpath(root_dir)]
         self.evaluator = Evaluator(FUNCTIONS)
@@ -62,6 +64,8 @@ class StackLoader:
         self.touched: set[str] = set()  # directories and files read: the result cache's manifest
         self.root_variables = variables
         self.max_file_bytes = max_file_bytes
+        self.workspace = workspace
+        self.configs: dict[str, ModuleConfig] = {}  # the module directories this stack read
 
     # -- module configurations are parsed once per directory
     def config(self, directory: str) -> ModuleConfig:
@@ -71,6 +75,7 @@ class StackLoader:
             extra = {"max_bytes": self.max_file_bytes} if self.max_file_bytes else {}
             self.module_cache[directory] = load_module(directory, self.parse_file, self.allowed_roots, **extra)
         config = self.module_cache[directory]
+        self.configs[directory] = config
         return config
 
     def load(self) -> Stack:
@@ -85,8 +90,10 @@ class StackLoader:
         module_variables = {m.prefix: m.variable_values() for m in root.all_modules()}
         values = {f"local.{k}": v for k, v in root.local_cache.items()}
         values.update({f"output.{k}": v for k, v in root.output_cache.items()})
+        annotations = [a for config in self.configs.values() for a in annotations_of(config)]
         return Stack(self.root_dir, resources, self.graph, self.errors, self.unresolved, module_variables[""],
-                     module_variables=module_variables, module_values=values, module_calls=self.module_calls)
+                     module_variables=module_variables, module_values=values, module_calls=self.module_calls,
+                     annotations=annotations, workspace=self.workspace)
 
     # -- graph edges are recorded while evaluating
     def note(self, target: str, path: tuple = ()) -> None:
@@ -231,7 +238,7 @@ class ModuleInstance:
             which = name_at(0)
             return {"module": self.rel_dir, "root": ".", "cwd": self.loader.root_dir}.get(which, "."), 1
         if root == "terraform":
-            return "default" if name_at(0) == "workspace" else Unknown(f"terraform.{name_at(0)}"), 1
+            return self.loader.workspace if name_at(0) == "workspace" else Unknown(f"terraform.{name_at(0)}"), 1
         if root in ("each", "count", "self"):
             raise EvalError(f'"{root}" is not available here')
         if root == "module":
@@ -778,3 +785,20 @@ def _is_number(text: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def workspace_of(directory: str, explicit: str | None = None) -> str:
+    """The Terraform workspace a stack is evaluated for, as Terraform picks it: the one asked
+    for, else what `terraform workspace select` wrote (.terraform/environment, under
+    TF_DATA_DIR when set), else TF_WORKSPACE, else "default"."""
+    if explicit:
+        return explicit
+    data_dir = os.environ.get("TF_DATA_DIR") or ".terraform"
+    try:
+        with open(os.path.join(directory, data_dir, "environment"), encoding="utf-8") as handle:
+            name = handle.read(256).strip()
+        if name:
+            return name
+    except (OSError, UnicodeDecodeError):
+        pass
+    return os.environ.get("TF_WORKSPACE") or "default"

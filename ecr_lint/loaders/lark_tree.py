@@ -24,9 +24,32 @@ def parse(text: str) -> Body:
     except (LarkError, RecursionError) as exc:
         raise HclSyntaxError(f"cannot parse: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
     try:
-        return _Converter().body(tree.children[0])
+        body = _Converter().body(tree.children[0])
     except RecursionError:
         raise HclSyntaxError("expressions nested too deeply") from None
+    if "#" in text or "//" in text or "/*" in text:
+        body = Body(body.attributes, body.blocks, body.duplicates, _comments(tree))
+    return body
+
+
+# Words that make a comment an annotation: ecr-lint's own and the peers' suppressions.
+ANNOTATION_WORDS = ("ecr-lint", "checkov", "tfsec", "trivy", "kics-scan")
+
+
+def _comments(tree: Tree) -> tuple:
+    """Every comment token of the parse tree: (first line, last line, text if an annotation)."""
+    out = []
+    for token in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "NL_OR_COMMENT"):
+        value = str(token)
+        stripped = value.lstrip()
+        if not stripped.startswith(("#", "//", "/*")):
+            continue  # a newline and indentation
+        line = token.line + value[:len(value) - len(stripped)].count("\n")
+        text = stripped.rstrip("\r\n")
+        end = line + text.count("\n")
+        keep = text if any(word in text for word in ANNOTATION_WORDS) else ""
+        out.append((line, end, keep))
+    return tuple(sorted(out))
 
 
 def _describe_parse_error(exc: UnexpectedInput, text: str) -> str:

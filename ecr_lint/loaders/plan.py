@@ -400,8 +400,14 @@ class _PlanLoader:
         for address, call in self.module_calls.items():
             module_variables[address] = {k: e["constant_value"] for k, e in _obj(call.get("expressions")).items()
                                          if isinstance(e, dict) and "constant_value" in e}
+        # Suppression comments and module-call blocks of the source, so that inline suppressions
+        # apply to the plan's resources as to the same stack read from HCL.
+        source = self.hcl
         return Stack(self.root, chosen, self.graph, self.errors, [], module_variables[""],
-                     source="plan", module_variables=module_variables)
+                     source="plan", module_variables=module_variables,
+                     module_calls=list(source.module_calls) if source else [],
+                     annotations=list(source.annotations) if source else [],
+                     workspace=source.workspace if source else "default")
 
     def _variables(self) -> dict:
         return {k: v.get("value") for k, v in _obj(self.top.get("variables")).items() if isinstance(v, dict)}

@@ -145,6 +145,10 @@ class Body:
     attributes: dict  # name -> Attribute (a repeated name keeps the last, see duplicates)
     blocks: tuple     # of Block
     duplicates: tuple = ()  # (name, line) of attributes defined twice
+    # (first line, last line, text) of every comment the lexer saw, in file order. The text is
+    # kept only where it may be an annotation (a suppression), else "": the lines alone tell
+    # which lines hold nothing but comments. Text in strings and heredocs is never here.
+    comments: tuple = ()
 
 
 # --- parsing ---------------------------------------------------------------------

@@ -65,24 +65,26 @@ def cross_stack_ssm(stacks: list, config: Any) -> Iterator[Any]:
     edges, exports, imports = stack_dependencies(stacks)
     exported = {p.name for p in exports if isinstance(p.name, str)}
     external = tuple(getattr(config, "ssm_external", ()) or ())
+    yield from _two_producers(exports)
     for param in imports:
         if isinstance(param.name, Unknown):
             yield Located(param.address, param.file, param.line,
-                          Verdict(Status.UNKNOWN, f"cannot tell which parameter it reads: {param.name.reason}"))
+                          Verdict(Status.UNKNOWN, f"cannot tell which parameter it reads: {param.name.reason}"), param.stack)
             continue
         if not isinstance(param.name, str) or not param.name.startswith(SHARED_PREFIX):
             continue
         if param.name in exported:
             producers = sorted({_short(p.stack) for p in exports if p.name == param.name})
             yield Located(param.address, param.file, param.line,
-                          Verdict(Status.PASS, f"{param.name} is exported by {', '.join(producers)}"))
+                          Verdict(Status.PASS, f"{param.name} is exported by {', '.join(producers)}"), param.stack)
         elif any(fnmatch.fnmatch(param.name, pattern) for pattern in external):
             yield Located(param.address, param.file, param.line,
-                          Verdict(Status.PASS, f"{param.name} is provided outside the linted stacks (ssm_external)"))
+                          Verdict(Status.PASS, f"{param.name} is provided outside the linted stacks (ssm_external)"),
+                          param.stack)
         else:
             yield Located(param.address, param.file, param.line, Verdict(
                 Status.FAIL, f"no linted stack exports {param.name}: the producer is missing (lint it together, or "
-                "list the parameter in ssm_external)", severity=Severity.WARNING))
+                "list the parameter in ssm_external)", severity=Severity.WARNING), param.stack)
     for cycle in _cycles(edges):
         first = next(p for p in imports if p.stack == cycle[0] and isinstance(p.name, str)
                      and p.name in edges.get(cycle[0], {}).get(cycle[1 % len(cycle)], []))
@@ -90,7 +92,27 @@ def cross_stack_ssm(stacks: list, config: Any) -> Iterator[Any]:
         via = ", ".join(sorted({n for i, s in enumerate(cycle) for n in edges[s][cycle[(i + 1) % len(cycle)]]}))
         yield Located(first.address, first.file, first.line, Verdict(
             Status.FAIL, f"stacks depend on each other through SSM: {hops} (via {via}); neither can be deployed "
-            "first", severity=Severity.ERROR))
+            "first", severity=Severity.ERROR), first.stack)
+
+
+def _two_producers(exports: list[Parameter]) -> Iterator[Any]:
+    """One SSM parameter written by two resources: the last apply wins, and its consumers read
+    whichever stack ran last. Each writer gets the error, naming the others."""
+    from ecr_lint.engine import Located
+
+    writers: dict[str, list[Parameter]] = {}
+    for param in exports:
+        if isinstance(param.name, str):
+            writers.setdefault(param.name, []).append(param)
+    for name, params in sorted(writers.items()):
+        unique = {(p.stack, p.address): p for p in params}
+        if len(unique) < 2:
+            continue
+        for key, param in sorted(unique.items()):
+            others = ", ".join(f"{o.address} in {_short(o.stack)}" for k, o in sorted(unique.items()) if k != key)
+            yield Located(param.address, param.file, param.line, Verdict(
+                Status.FAIL, f"{name} is also written by {others}: the last apply wins, and consumers read "
+                "whichever stack ran last (give each export its own name)", severity=Severity.ERROR), param.stack)
 
 
 def _cycles(edges: dict) -> list[list[str]]:

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_lint import __version__
-from ecr_lint.fingerprint import fingerprint, relative_uri
+from ecr_lint.fingerprint import fingerprint, relative_to, uri
 from ecr_lint.model import Report, Result, Status
 from ecr_lint.reporters.jsontext import indented
 
 SCHEMA_VERSION = "1.0"
 
 
-def _result(result: Result) -> dict:
+def _result(result: Result, base: str) -> dict:
     entry = {
         "rule_id": result.rule_id, "address": result.address, "status": result.status.value,
         "severity": str(result.severity), "message": result.message,
-        "file": relative_uri(result.file), "line": result.line, "stack": relative_uri(result.stack),
-        "fingerprint": fingerprint(result),
+        "file": relative_to(result.file, base), "line": result.line, "stack": relative_to(result.stack, base),
+        "fingerprint": fingerprint(result, base),
     }
     if result.suppression is not None:
         entry["suppression"] = {"kind": result.suppression.kind, "reason": result.suppression.reason,
@@ -30,9 +30,9 @@ def as_dict(report: Report) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ecr-lint", "version": __version__},
-        "findings": [_result(r) for r in findings],
-        "results": [_result(r) for r in report.results],
-        "errors": [{"file": relative_uri(e.file), "line": e.line, "message": e.message, "kind": e.kind,
+        "findings": [_result(r, report.base) for r in findings],
+        "results": [_result(r, report.base) for r in report.results],
+        "errors": [{"file": relative_to(e.file, report.base), "line": e.line, "message": e.message, "kind": e.kind,
                     **({"baselined": True} if e.baselined else {})} for e in report.errors],
         "summary": {
             "stacks": len(report.stacks),
@@ -43,7 +43,15 @@ def as_dict(report: Report) -> dict:
             "suppressed": len(report.suppressed),
             "errors": len(report.errors),
         },
+        **({"baseline": _baseline(report)} if report.baseline is not None else {}),
     }
+
+
+def _baseline(report: Report) -> dict:
+    summary = report.baseline
+    return {"file": relative_to(summary["file"], report.base), "entries": summary["entries"],
+            "matched": summary["matched"], "stale": summary["stale"], "since": summary["since"],
+            "added": summary["added"]}
 
 
 def chunks(report: Report, **_: object) -> Iterator[str]:

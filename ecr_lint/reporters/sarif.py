@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_lint import __version__
-from ecr_lint.fingerprint import fingerprint, relative_uri
+from ecr_lint.fingerprint import fingerprint, relative_to, uri
 from ecr_lint.model import Report, Severity, Status
 from ecr_lint.reporters.jsontext import indented
 
@@ -41,12 +41,12 @@ def as_dict(report: Report) -> dict:
             "message": {"text": f"{result.address}: {result.message}"},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": relative_uri(result.file)},
+                    "artifactLocation": {"uri": uri(result.file, report.base)},
                     "region": {"startLine": max(result.line, 1)},
                 },
                 "logicalLocations": [{"fullyQualifiedName": result.address, "kind": "resource"}],
             }],
-            "partialFingerprints": {"ecrLint/v1": fingerprint(result)},
+            "partialFingerprints": {"ecrLint/v2": fingerprint(result, report.base)},
             "properties": {"status": result.status.value},
         }
         if result.suppression is not None:
@@ -58,7 +58,7 @@ def as_dict(report: Report) -> dict:
     notifications = [{
         "level": "error",
         "message": {"text": error.message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": relative_uri(error.file)},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(error.file, report.base)},
                                             **({"region": {"startLine": error.line}} if error.line else {})}}],
     } for error in report.errors]
     return {

@@ -33,6 +33,7 @@ def render(report: Report, color: bool = False, **_: object) -> str:
         lines.append(_style(f"{_display(error.file)}{':' + str(error.line) if error.line else ''}: "
                             f"{'internal error' if error.kind == 'internal' else 'error'}"
                             f"{' (in the baseline)' if error.baselined else ''}: {error.message}", "31", color))
+    lines.extend(_baseline_lines(report))
     failed = sum(1 for r in findings if r.status is Status.FAIL)
     unknown = sum(1 for r in findings if r.status is Status.UNKNOWN)
     passed = sum(1 for r in report.results if r.status is Status.PASS)
@@ -40,6 +41,22 @@ def render(report: Report, color: bool = False, **_: object) -> str:
     lines.append(f"{len(report.stacks)} stack(s), {len(report.rules)} rule(s): {failed} failed, "
                  f"{unknown} unknown, {passed} passed{suppressed}, {len(report.errors)} input error(s)")
     return "\n".join(lines) + "\n"
+
+
+def _baseline_lines(report: Report) -> list[str]:
+    summary = report.baseline
+    if summary is None:
+        return []
+    out = [f"baseline {_display(summary['file'])}: {summary['entries']} entries, {summary['matched']} matched a finding"]
+    if summary["stale"]:
+        out.append(f"  {len(summary['stale'])} stale (match nothing: the finding is fixed or moved; remove them or "
+                   "write the baseline again):")
+        out.extend(f"    {e['rule_id']}  {e['address']}  ({e['file']})" for e in summary["stale"])
+    if summary["added"]:
+        out.append(f"  {len(summary['added'])} added since {summary['since']} (each accepts a finding without "
+                   "fixing it: review them):")
+        out.extend(f"    {e['rule_id']}  {e['address']}  ({e['file']})" for e in summary["added"])
+    return out + [""]
 
 
 def _style(text: str, code: str, color: bool) -> str:
