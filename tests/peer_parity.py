@@ -163,10 +163,6 @@ DELIBERATE: dict[tuple[str, str, str, str], str] = {
         "`policy = data.aws_iam_policy_document.doc_public_principal.json`, a document granting AWS principal "
         "`*` with no condition: ecr-lint follows the reference and fails the public grant. Checkov cannot "
         "attribute the document to the repository policy and drops the result (an UNKNOWN it hides).",
-    ("checkov", "probes/p10_skip_comments/main.tf", "aws_ecr_repository.skip_above", "CKV_AWS_51"):
-        "ecr-lint applies a suppression on the line directly above a resource block, whatever the comment's "
-        "syntax (README, Suppressions), so `#checkov:skip=CKV_AWS_51` above the block suppresses ECR003 with "
-        "its reason. Checkov reads skip comments only inside the block's line range.",
     ("checkov", "upstream/tests/terraform/checks/resource/aws/example_ECRPolicy/main.tf",
      "aws_ecr_repository_policy.cond_any_pass", "CKV_AWS_32"):
         _UNDECLARED_LOCAL + "With `org_ids` declared (a value or an unknown variable), ECR005 passes it, like "

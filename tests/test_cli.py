@@ -37,7 +37,7 @@ def test_seed_as_written_fails_with_exit_one_and_shows_file_line_rule_address_fi
 def test_json_output_contract():
     result = run(SEED, "--format", "json")
     data = json.loads(result.output)
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "2.0"
     assert [(f["rule_id"], f["address"], f["status"], f["severity"]) for f in data["findings"]] == [
         ("ECR014", "aws_ecr_repository.fileflow", "fail", "warning"),
         ("ECR003", "aws_ecr_repository.fileflow", "fail", "error")]

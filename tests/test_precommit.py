@@ -77,3 +77,79 @@ def test_change_in_a_module_lints_the_stack_that_calls_it(team_repo, pre_commit_
     done = try_repo(team_repo, pre_commit_home, "modules/kms/main.tf")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "ECR010  module.kms.aws_kms_key.this" in done.stdout  # linted through stacks/keys
+
+
+def run_hook(repo, home, *args):
+    """`pre-commit run` with this repository's hook manifest as a local hook: the same
+    definition (files, always_run, ...), with this environment's ecr-lint instead of a fresh
+    install for every run (try-repo installs one each time: the tests above cover that)."""
+    import yaml
+
+    with open(os.path.join(REPO, ".pre-commit-hooks.yaml"), encoding="utf-8") as handle:
+        hook = dict(yaml.safe_load(handle)[0])
+    hook.update(language="system", entry=hook["entry"].replace(
+        "ecr-lint", os.path.join(os.path.dirname(sys.executable), "ecr-lint"), 1))
+    config = repo / ".git" / "hooks-config.yaml"
+    config.write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": [hook]}]}))
+    env = {**os.environ, "PRE_COMMIT_HOME": home}
+    return subprocess.run([PRE_COMMIT, "run", "--config", str(config), "--verbose", *args],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_a_staged_deletion_lints_the_stack_that_held_the_file(team_repo, pre_commit_home):
+    # outputs.tf holds the SSM export: deleting it must not commit with "(no files to check) Skipped"
+    _git(team_repo, "rm", "-q", "terraform/ecr/fileflow/outputs.tf")
+    done = run_hook(team_repo, pre_commit_home)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ECR008  aws_ecr_repository.fileflow" in done.stdout
+    _git(team_repo, "reset", "-q", "--hard")
+    _git(team_repo, "mv", "terraform/ecr/fileflow/outputs.tf", "terraform/ecr/fileflow/outputs.tf.bak")
+    done = run_hook(team_repo, pre_commit_home)
+    assert done.returncode == 1 and "ECR008  aws_ecr_repository.fileflow" in done.stdout, done.stdout
+
+
+def test_tfvars_below_a_stack_and_all_files_in_a_per_environment_layout(team_repo, pre_commit_home):
+    write(team_repo, {
+        "stacks/search/main.tf": 'variable "mutability" {\n  default = "IMMUTABLE"\n}\n'
+                                 'resource "aws_ecr_repository" "search" {\n  name = "search"\n'
+                                 '  image_tag_mutability = var.mutability\n}\n',
+        "stacks/search/env/prod.tfvars": 'mutability = "IMMUTABLE"\n',
+    })
+    _git(team_repo, "add", "-A")
+    done = run_hook(team_repo, pre_commit_home, "--files", "stacks/search/env/prod.tfvars")
+    assert "no .tf files found" not in done.stdout + done.stderr
+    assert "ECR002  aws_ecr_repository.search" in done.stdout  # the stack above the env/ folder was linted
+    everything = run_hook(team_repo, pre_commit_home, "--all-files")
+    assert "no .tf files found" not in everything.stdout + everything.stderr
+    assert everything.returncode == 1 and "ECR002  aws_ecr_repository.search" in everything.stdout
+
+
+def test_callers_on_one_line_and_in_tf_json_are_linted_for_a_module_change(team_repo, pre_commit_home):
+    write(team_repo, {
+        "modules/repo/main.tf": 'resource "aws_ecr_repository" "this" {\n  name = "x"\n'
+                                '  image_tag_mutability = "IMMUTABLE"\n  image_scanning_configuration {\n'
+                                '    scan_on_push = true\n  }\n}\n',
+        "stacks/one/main.tf": 'module "m" { source = "../../modules/repo" }\n',
+        "stacks/json/main.tf.json": '{"module": {"m": {"source": "../../modules/repo"}}}\n',
+    })
+    _git(team_repo, "add", "-A")
+    _git(team_repo, "commit", "-qm", "callers")
+    module = team_repo / "modules" / "repo" / "main.tf"
+    module.write_text(module.read_text().replace('"IMMUTABLE"', '"MUTABLE"'))
+    _git(team_repo, "add", "-A")
+    done = run_hook(team_repo, pre_commit_home, "--files", "modules/repo/main.tf")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "2 stack(s)" in done.stdout  # stacks/one and stacks/json; the module itself is not a stack
+    assert done.stdout.count("ECR003  module.m.aws_ecr_repository.this") == 2
+
+
+def test_under_the_hook_producers_elsewhere_in_the_repository_are_known(team_repo, pre_commit_home):
+    write(team_repo, {
+        ".ecr-lint.toml": 'select = ["ECR016"]\n',
+        "stacks/consumer/main.tf": 'data "aws_ssm_parameter" "url" {\n  name = "/shared/ecr/fileflow-repository-url"\n}\n',
+    })
+    _git(team_repo, "add", "-A")
+    done = run_hook(team_repo, pre_commit_home, "--files", "stacks/consumer/main.tf")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no linted stack exports" not in done.stdout
+    assert "1 stack(s)" in done.stdout  # fileflow (the producer) was read, not reported

@@ -9,7 +9,7 @@ from ecr_lint.fingerprint import fingerprint, relative_to, uri
 from ecr_lint.model import Report, Result, Status
 from ecr_lint.reporters.jsontext import indented
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 def _result(result: Result, base: str) -> dict:
