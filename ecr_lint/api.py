@@ -71,14 +71,15 @@ def call_graph(config: Config, roots: tuple[str, ...], modules: dict, cache: boo
     from ecr_lint.loaders.calls import CallGraph
     from ecr_lint.loaders.config import load_module
 
-    parse_file = ParseCache(Store()) if cache else None
+    store = Store() if cache else None
+    parse_file = ParseCache(store) if store else None
 
     def load(directory: str) -> ModuleConfig:
         if directory not in modules:
             modules[directory] = load_module(directory, parse_file, list(roots), config.max_file_bytes)
         return modules[directory]
 
-    return CallGraph(load, config.max_file_bytes)
+    return CallGraph(load, config.max_file_bytes, store)
 
 
 def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[list[Stack], list[InputError]]:

@@ -7,6 +7,7 @@ exactly which directory a call names; text in comments, strings or heredocs neve
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Callable
 
@@ -53,21 +54,62 @@ def may_call_modules(directory: str, max_bytes: int) -> bool:
     return False
 
 
+def _stamp(directory: str) -> list:
+    """What a directory's calls and root-ness depend on, by stat (no read): its Terraform files'
+    names, sizes and modification times, and the root-only files present."""
+    out: list = []
+    for path in module_files(directory):
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return []  # unreadable: never matches a cached entry
+        out.append([os.path.basename(path), stat.st_size, stat.st_mtime_ns])
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    out.append(sorted(n for n in names if n in ROOT_FILES or n.endswith((".auto.tfvars", ".auto.tfvars.json"))))
+    return out
+
+
 class CallGraph:
     """Local module calls between directories; configurations are parsed once, through `load`
-    (a function directory -> ModuleConfig, e.g. a shared module cache)."""
+    (a function directory -> ModuleConfig, e.g. a shared module cache). With a cache `store`,
+    each directory's answer is kept and reused while its files are unchanged by stat."""
 
-    def __init__(self, load: Callable[[str], ModuleConfig], max_bytes: int):
+    def __init__(self, load: Callable[[str], ModuleConfig], max_bytes: int, store=None):
         self.load = load
         self.max_bytes = max_bytes
+        self.store = store
         self.callees: dict[str, set[str]] = {}
+        self.root_flags: dict[str, bool] = {}
+
+    def _known(self, directory: str) -> None:
+        key = hashlib.sha256(f"calls\0{directory}".encode("utf-8", "surrogateescape")).hexdigest()
+        stamp = _stamp(directory) if self.store is not None else None
+        if stamp:
+            cached = self.store.get("calls", key)
+            if isinstance(cached, dict) and cached.get("stamp") == stamp and isinstance(cached.get("calls"), list):
+                self.callees[directory] = {str(c) for c in cached["calls"]}
+                if isinstance(cached.get("root"), bool):
+                    self.root_flags[directory] = cached["root"]
+                return
+        calls = local_calls(self.load(directory)) if may_call_modules(directory, self.max_bytes) else set()
+        self.callees[directory] = calls
+        if stamp:
+            self.store.put("calls", key, {"stamp": stamp, "calls": sorted(calls), "root": self.is_root(directory)})
 
     def calls_of(self, directory: str) -> set[str]:
         directory = os.path.abspath(directory)
         if directory not in self.callees:
-            self.callees[directory] = (local_calls(self.load(directory))
-                                       if may_call_modules(directory, self.max_bytes) else set())
+            self._known(directory)
         return self.callees[directory]
+
+    def is_root(self, directory: str) -> bool:
+        directory = os.path.abspath(directory)
+        if directory not in self.root_flags:
+            self.root_flags[directory] = is_root_module(self.load(directory))
+        return self.root_flags[directory]
 
     def callers(self, directories: list[str]) -> dict[str, set[str]]:
         """callee directory -> the directories among `directories` that call it."""
@@ -85,5 +127,4 @@ class CallGraph:
         if len(directories) <= 1:
             return list(directories)
         called = self.callers(directories)
-        return [d for d in directories
-                if os.path.abspath(d) not in called or is_root_module(self.load(os.path.abspath(d)))]
+        return [d for d in directories if os.path.abspath(d) not in called or self.is_root(d)]
