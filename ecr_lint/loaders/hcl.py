@@ -15,6 +15,7 @@ from ecr_lint.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
 from ecr_lint.loaders import syntax as ast
 from ecr_lint.loaders.annotations import annotations_of
+from ecr_lint.loaders.installed import Manifest
 from ecr_lint.loaders.config import Decl, ModuleConfig, load_module, read_text, within
 from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
@@ -66,6 +67,7 @@ class StackLoader:
         self.max_file_bytes = max_file_bytes
         self.workspace = workspace
         self.configs: dict[str, ModuleConfig] = {}  # the module directories this stack read
+        self._manifest: Manifest | None = None
 
     # -- module configurations are parsed once per directory
     def config(self, directory: str) -> ModuleConfig:
@@ -77,6 +79,14 @@ class StackLoader:
         config = self.module_cache[directory]
         self.configs[directory] = config
         return config
+
+    def manifest(self) -> Manifest:
+        """Where `terraform init` installed the stack's modules (.terraform/modules/modules.json)."""
+        if self._manifest is None:
+            self._manifest = Manifest(self.root_dir)
+            if self._manifest.present:
+                self.touched.add(self._manifest.path)
+        return self._manifest
 
     def load(self) -> Stack:
         root_config = self.config(self.root_dir)
@@ -149,6 +159,7 @@ class ModuleInstance:
         self.instances: dict[tuple[str, str, str], list[Instance] | dict[str, Instance] | Instance] = {}
         self.children: dict[str, Any] = {}  # module call name -> ModuleInstance | list | dict | Unresolved
         self.scope = Scope(self)
+        self.key_path = ""              # the call's key in modules.json: "outer.inner" (no instance keys)
 
     def addr(self, local: str) -> str:
         return f"{self.prefix}.{local}" if self.prefix else local
@@ -490,14 +501,11 @@ class ModuleInstance:
         self.loader.graph.add_node(call_address, "module")
         self.loader.module_calls.append((decl.file, decl.block.line, decl.block.end_line, call_address))
         source = plain(self.eval_attr(attrs["source"].expr, self.scope, f"module.{name}.source")) if "source" in attrs else None
-        if not isinstance(source, str) or not source.startswith(("./", "../")):
-            reason = (f"module.{name} has source {source!r}, which ecr-lint does not fetch; "
-                      "its resources are not checked here (lint the plan JSON to see them)")
-            child: Any = Unresolved(call_address, reason, decl.file, decl.block.line)
-            self.loader.unresolved.append(child)
-            self.children[name] = child
-            return child
-        directory = os.path.normpath(os.path.join(os.path.dirname(decl.file), source))
+        directory = self.module_directory(name, source, attrs, decl)
+        if isinstance(directory, Unresolved):
+            self.loader.unresolved.append(directory)
+            self.children[name] = directory
+            return directory
         if os.path.isdir(directory) and not within(directory, self.loader.allowed_roots):
             child = Unresolved(call_address, f"module.{name}: source {source!r} is outside the linted tree and its "
                                "repository; ecr-lint does not read it (lint from a common parent directory)",
@@ -522,6 +530,7 @@ class ModuleInstance:
 
         def make(prefix: str, names: dict) -> ModuleInstance:
             child_instance = ModuleInstance(self.loader, config, prefix, rel_dir, self, providers, self.depth + 1)
+            child_instance.key_path = f"{self.key_path}.{name}" if self.key_path else name
             scope = self.scope.child(**names) if names else self.scope
             inputs = {}
             for arg, attr in attrs.items():
@@ -556,6 +565,22 @@ class ModuleInstance:
                                else [] if isinstance(result, Unresolved) else [result]):
             child_instance.realise()
         return result
+
+    def module_directory(self, name: str, source: Any, attrs: dict, decl: Decl) -> "str | Unresolved":
+        """Where a module call's source is: a local path, or where `terraform init` installed it."""
+        call_address = self.addr(f"module.{name}")
+        if isinstance(source, str) and source.startswith(("./", "../")):
+            return os.path.normpath(os.path.join(os.path.dirname(decl.file), source))
+        if not isinstance(source, str):
+            return Unresolved(call_address, f"module.{name}: source is {source!r}, not a string", decl.file,
+                              decl.block.line)
+        version = plain(self.eval_attr(attrs["version"].expr, self.scope, f"module.{name}.version")) \
+            if "version" in attrs else None
+        key = f"{self.key_path}.{name}" if self.key_path else name
+        found = self.loader.manifest().resolve(key, source, version if isinstance(version, str) else None)
+        if found.directory is None:
+            return Unresolved(call_address, f"module.{name}: {found.reason}", decl.file, decl.block.line)
+        return found.directory
 
     def child_providers(self, attr: ast.Attribute | None) -> dict[str, ProviderInfo]:
         providers = dict(self.providers)

@@ -34,6 +34,10 @@ def render(report: Report, color: bool = False, **_: object) -> str:
                             f"{'internal error' if error.kind == 'internal' else 'error'}"
                             f"{' (in the baseline)' if error.baselined else ''}: {error.message}", "31", color))
     lines.extend(_baseline_lines(report))
+    unchecked = sum(1 for r in findings if r.rule_id == "ECR000" and _is_module_call(r.address))
+    if unchecked:
+        lines.append(f"{unchecked} module call(s) not checked (not installed, stale, or expanded over unknowns): "
+                     "run `terraform init` in the stack, or lint its plan JSON")
     failed = sum(1 for r in findings if r.status is Status.FAIL)
     unknown = sum(1 for r in findings if r.status is Status.UNKNOWN)
     passed = sum(1 for r in report.results if r.status is Status.PASS)
@@ -41,6 +45,11 @@ def render(report: Report, color: bool = False, **_: object) -> str:
     lines.append(f"{len(report.stacks)} stack(s), {len(report.rules)} rule(s): {failed} failed, "
                  f"{unknown} unknown, {passed} passed{suppressed}, {len(report.errors)} input error(s)")
     return "\n".join(lines) + "\n"
+
+
+def _is_module_call(address: str) -> bool:
+    parts = address.replace('"', "").split(".")
+    return len(parts) >= 2 and parts[-2].split("[")[0] == "module"
 
 
 def _baseline_lines(report: Report) -> list[str]:
