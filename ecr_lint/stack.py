@@ -34,6 +34,7 @@ class Stack:
     module_variables: dict[str, dict[str, Any]] = field(default_factory=dict)  # module prefix -> var values
     module_values: dict[str, Any] = field(default_factory=dict)  # root locals and outputs, by address
     module_calls: list[tuple[str, int, int, str]] = field(default_factory=list)  # (file, line, end, module address)
+    sensitive: bool = False  # some value is marked sensitive (ecr_lint/sensitive.py): masking has work to do
     _by_type: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
     _indexed: int = field(default=-1, init=False, repr=False)
 
