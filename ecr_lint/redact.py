@@ -113,20 +113,23 @@ class Masker:
         if not hits:
             return text
         spans: list[tuple[int, int]] = []
-        for match in WORD.finditer(text):
-            word = match.group()
-            if word not in hits:
-                continue
-            if word in self.whole:
-                spans.append(match.span())
-                continue
-            for needle, offset in self.index[word]:
-                start = match.start() - offset
-                end = start + len(needle)
-                if start >= 0 and text.startswith(needle, start) and _bounded(text, start, end):
-                    spans.append((start, end))
-                    break
+        for word in hits:  # a few words; each found where it stands alone
+            at = text.find(word)
+            while at >= 0:
+                if _bounded(text, at, at + len(word)):
+                    spans.extend(self._needle_at(text, word, at))
+                at = text.find(word, at + len(word))
         return _replace(text, spans)
+
+    def _needle_at(self, text: str, word: str, at: int) -> list[tuple[int, int]]:
+        if word in self.whole:
+            return [(at, at + len(word))]
+        for needle, offset in self.index[word]:
+            start = at - offset
+            end = start + len(needle)
+            if start >= 0 and text.startswith(needle, start) and _bounded(text, start, end):
+                return [(start, end)]
+        return []
 
 
 def _word_offset(needle: str, word: str) -> int:

@@ -333,7 +333,7 @@ class ModuleInstance:
         if "count" in attrs:
             with self.loader.evaluating(base, "count"):
                 count = self.eval_attr(attrs["count"].expr, self.scope, f"{base}.count")
-            self.sensitive_keys(count, decl, f"{base}: count")  # an error; the instances are numbered still
+            self.sensitive_keys(count, decl.file, attrs["count"].line, f"{base}: count")  # still numbered
             count = plain(count)
             if isinstance(count, Unknown):
                 note = f"count is unknown: {count.reason}"
@@ -347,7 +347,7 @@ class ModuleInstance:
         elif "for_each" in attrs:
             with self.loader.evaluating(base, "for_each"):
                 each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"{base}.for_each"))
-            if self.sensitive_keys(each, decl, f"{base}: for_each"):
+            if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"{base}: for_each"):
                 note = "for_each is derived from a sensitive value"
             elif isinstance(each, Unknown) or contains_unknown(each if isinstance(each, list) else list(each.keys()) if isinstance(each, dict) else []):
                 note = f"for_each is unknown: {(each if isinstance(each, Unknown) else contains_unknown(each)).reason}"
@@ -369,7 +369,7 @@ class ModuleInstance:
         names = {"each": {"key": unknown_each, "value": unknown_each}, "count": {"index": unknown_each}} if note else {}
         self.instances[key] = Instance(decl, self, base, names)
 
-    def sensitive_keys(self, value: Any, decl: Decl, what: str) -> bool:
+    def sensitive_keys(self, value: Any, file: str, line: int, what: str) -> bool:
         """Instance keys from a sensitive value: Terraform rejects them, because an instance's key
         is shown everywhere its address is. An error; the resource is checked as one instance."""
         if not self.evaluator.tainted:
@@ -378,7 +378,7 @@ class ModuleInstance:
         keys = list(keys) if isinstance(keys, dict) else keys if isinstance(keys, list) else [value]
         if not any(is_marked(k) for k in keys) and not is_marked(value):
             return False
-        self.loader.errors.append(InputError(decl.file, decl.block.line, f"{what} is derived from a sensitive value: "
+        self.loader.errors.append(InputError(file, line, f"{what} is derived from a sensitive value: "
                                              "Terraform rejects this (instance keys are shown in every output); "
                                              "use nonsensitive() where the keys are not secret"))
         return True
@@ -566,7 +566,7 @@ class ModuleInstance:
         result: Any
         if "for_each" in attrs:
             each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"module.{name}.for_each"))
-            if self.sensitive_keys(each, decl, f"module.{name}: for_each"):
+            if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"module.{name}: for_each"):
                 each = Unknown("for_each is derived from a sensitive value")
             if isinstance(each, (dict, list)) and not contains_unknown(list(each) if isinstance(each, dict) else each):
                 items = list(each.items()) if isinstance(each, dict) else [(to_string(v), v) for v in each]
@@ -577,7 +577,7 @@ class ModuleInstance:
                 self.loader.unresolved.append(result)
         elif "count" in attrs:
             count = self.eval_attr(attrs["count"].expr, self.scope, f"module.{name}.count")
-            self.sensitive_keys(count, decl, f"module.{name}: count")
+            self.sensitive_keys(count, decl.file, attrs["count"].line, f"module.{name}: count")
             count = plain(count)
             if isinstance(count, Unknown):
                 result = Unresolved(call_address, f"module.{name}: count is unknown: {count.reason}", decl.file, decl.block.line)
