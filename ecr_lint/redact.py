@@ -26,7 +26,7 @@ from collections import Counter
 from typing import Any, Iterable
 
 from ecr_lint.model import Ref, Unknown
-from ecr_lint.sensitive import MASK, Concealed, Marked
+from ecr_lint.sensitive import MASK, PLACEHOLDER, Concealed, Marked
 
 WORD = re.compile(r"\w+")
 _WORD_CHAR = re.compile(r"\w")
@@ -49,8 +49,9 @@ def needles_of(values: Iterable[Any]) -> set[str]:
         elif isinstance(value, Marked):
             _add_text(str.__str__(value), found)
         elif isinstance(value, Unknown):
-            if isinstance(value.partial, Marked):
-                _add_text(str.__str__(value.partial), found)
+            if isinstance(value.partial, Marked):  # its known parts; a placeholder names an expression
+                for part in PLACEHOLDER.split(str.__str__(value.partial)):
+                    _add_text(part, found)
         elif isinstance(value, dict):
             stack.extend(value.keys())
             stack.extend(value.values())

@@ -19,12 +19,14 @@ operand gives a marked result.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from ecr_lint.model import Ref, Unknown
 
 MASK = "(sensitive)"
+PLACEHOLDER = re.compile(r"\$\{[^}]*\}")  # where an Unknown's partial text is not known
 
 
 class Marked:
@@ -91,8 +93,10 @@ def mark(value: Any) -> Any:
     if isinstance(value, list):
         return [mark(v) for v in value]
     if isinstance(value, Unknown):
-        if isinstance(value.partial, str) and not isinstance(value.partial, Marked) and type(value) is Unknown:
-            return Unknown(value.reason, value.refs, SensitiveStr(value.partial))
+        partial = value.partial
+        if isinstance(partial, str) and not isinstance(partial, Marked) and type(value) is Unknown \
+                and PLACEHOLDER.sub("", partial):  # "${aws_x.y.arn}" alone names no value: nothing to mark
+            return Unknown(value.reason, value.refs, SensitiveStr(partial))
         return value
     for base, kind in _SCALARS:
         if isinstance(value, base):

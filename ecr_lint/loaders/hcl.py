@@ -566,7 +566,7 @@ class ModuleInstance:
         result: Any
         if "for_each" in attrs:
             each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"module.{name}.for_each"))
-            if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"module.{name}: for_each"):
+            if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"{call_address}: for_each"):
                 each = Unknown("for_each is derived from a sensitive value")
             if isinstance(each, (dict, list)) and not contains_unknown(list(each) if isinstance(each, dict) else each):
                 items = list(each.items()) if isinstance(each, dict) else [(to_string(v), v) for v in each]
@@ -577,7 +577,7 @@ class ModuleInstance:
                 self.loader.unresolved.append(result)
         elif "count" in attrs:
             count = self.eval_attr(attrs["count"].expr, self.scope, f"module.{name}.count")
-            self.sensitive_keys(count, decl.file, attrs["count"].line, f"module.{name}: count")
+            self.sensitive_keys(count, decl.file, attrs["count"].line, f"{call_address}: count")
             count = plain(count)
             if isinstance(count, Unknown):
                 result = Unresolved(call_address, f"module.{name}: count is unknown: {count.reason}", decl.file, decl.block.line)
