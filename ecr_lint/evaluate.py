@@ -475,8 +475,14 @@ class Evaluator:
         # Functions see plain values; the result is sensitive when any argument held a mark
         # (Terraform's rule for its functions).
         unmarked = [self._unmark(a) for a in args]
-        result = func(*unmarked, scope=scope)
-        return self._remark(result) if any(u is not a for u, a in zip(unmarked, args)) else result
+        if all(u is a for u, a in zip(unmarked, args)):
+            return func(*unmarked, scope=scope)
+        try:
+            return self._remark(func(*unmarked, scope=scope))
+        except BudgetExceeded:
+            raise
+        except EvalError:  # its message may quote the (plain) argument
+            raise EvalError(f"{name}() cannot take this sensitive argument") from None
 
     def _try(self, node: ast.Call, scope: Scope) -> Any:
         for arg in node.args:

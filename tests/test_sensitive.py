@@ -245,6 +245,23 @@ SOURCES = {
             kms_key         = aws_ssm_parameter.key_alias.value
           }}
         }}
+        resource "aws_ecr_repository" "function_error" {{
+          name                 = "function_error"
+          image_tag_mutability = tonumber(var.secret)
+        }}
+        data "aws_iam_policy_document" "document" {{
+          statement {{
+            actions = ["ecr:BatchGetImage"]
+            principals {{
+              type        = "AWS"
+              identifiers = [var.secret]
+            }}
+          }}
+        }}
+        resource "aws_ecr_repository_policy" "document" {{
+          repository = aws_ecr_repository.variable.name
+          policy     = data.aws_iam_policy_document.document.json
+        }}
         resource "aws_ecr_repository_policy" "partner" {{
           repository = aws_ecr_repository.variable.name
           policy = jsonencode({{
@@ -287,9 +304,15 @@ def test_hcl_marks_survive_evaluation_and_every_format_masks_them(tmp_path):
     assert ("ECR003", "aws_ecr_repository.secure_string") not in failed
     assert ("ECR001", "aws_ecr_repository.secure_string") in failed  # alias/aws/...: an AWS-managed key
     assert ("ECR005", "aws_ecr_repository_policy.partner") in failed
+    assert ("ECR005", "aws_ecr_repository_policy.document") in failed
     messages = {(r["rule_id"], r["address"]): r["message"] for r in results}
     for name in REPOSITORIES:
         assert messages[("ECR003", f"aws_ecr_repository.{name}")].startswith('image_tag_mutability = "(sensitive)"')
+    assert messages[("ECR003", "aws_ecr_repository.function_error")] == (
+        "image_tag_mutability is unknown: aws_ecr_repository.function_error.image_tag_mutability: "
+        "tonumber() cannot take this sensitive argument")
+    assert messages[("ECR005", "aws_ecr_repository_policy.document")] == \
+        'policy: Statement[0] allows AWS principal "(sensitive)" whose account cannot be determined'
     assert messages[("ECR001", "aws_ecr_repository.secure_string")] == \
         "kms_key (sensitive) is an AWS-managed key"
     # Nothing about these values reaches the result cache on disk either.

@@ -398,6 +398,8 @@ class ModuleInstance:
             if mode == "managed" and type_ == "aws_ssm_parameter" and "value" in data:
                 data["value"] = self.evaluator.mark(data["value"])  # sensitive in the provider's schema
             derive_known_attributes(type_, mode, data)
+            if self.evaluator.tainted and "json" in data and holds_marks(data):
+                data["json"] = data["minified_json"] = self.evaluator.mark(data["json"])  # rendered from them
             if mode == "managed" and type_ in taggable_types():
                 data["tags_all"] = self.tags_all(data.get("tags"), self.provider_of(block))
             inst.value = ObjectValue(data, inst.address, after_apply=(mode == "managed"))
