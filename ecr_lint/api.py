@@ -105,7 +105,7 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[li
         except PlanError as exc:
             errors.append(InputError(plan, exc.line, exc.message))
     for stack in stacks:
-        errors.extend(err for err in stack.errors if err not in errors)
+        errors.extend(err for err in redact.redact(stack.errors, redact.stack_masker(stack)) if err not in errors)
     return stacks, errors
 
 
@@ -156,8 +156,6 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
         summary = {"file": config.baseline, "entries": len(accepted.findings),
                    "matched": len(accepted.findings) - len(stale), "stale": stale,
                    "since": accepted.since, "added": accepted.added}
-    secrets = {s for outcome in outcomes for s in outcome.secrets}
-    results, errors = redact.redact(results, secrets), redact.redact(errors, secrets)
     # Duplicates dropped keeping the first (a set would make the order of ties depend on the hash
     # seed); the sort key then tells apart everything the output shows.
     results = sorted(dict.fromkeys(results), key=lambda r: (r.file, r.line, r.rule_id, r.address, r.status.value,

@@ -12,10 +12,12 @@ from typing import Any, Callable
 
 from ecr_lint.loaders import syntax as ast
 from ecr_lint.model import Ref, Unknown
+from ecr_lint.sensitive import Concealed, is_marked, mark, shown, strip
 
 MAX_COLLECTION = 100_000
 MAX_STRING = 10_000_000
 MAX_STEPS = 2_000_000   # evaluation steps per stack: nested for-expressions cannot run away
+MARK_FUNCTIONS = frozenset({"sensitive", "nonsensitive"})
 
 
 class EvalError(Exception):
@@ -41,9 +43,12 @@ class ObjectValue(dict):
         return Unknown(f"{self.address}.{name} is {when}", (self.address,), "${%s.%s}" % (self.address, name))
 
 
+_WRAPPERS = (Ref, Concealed)
+
+
 def plain(value: Any) -> Any:
-    """The value behind a reference."""
-    while isinstance(value, Ref):
+    """The value behind a reference (and behind the mark of a sensitive bool)."""
+    while isinstance(value, _WRAPPERS):
         value = value.value
     return value
 
@@ -140,7 +145,10 @@ def type_name(value: Any) -> str:
     value = plain(value)
     if value is None:
         return "null"
-    return {bool: "bool", int: "number", float: "number", str: "string", list: "tuple"}.get(type(value), "object")
+    for kind, name in ((bool, "bool"), (str, "string"), (int, "number"), (float, "number"), (list, "tuple")):
+        if isinstance(value, kind):
+            return name  # isinstance: a sensitive value is of its value's type
+    return "object"
 
 
 def get_attr(value: Any, name: str) -> Any:
@@ -175,7 +183,7 @@ def index(value: Any, key: Any) -> Any:
             return value[k]
         if isinstance(value, ObjectValue):
             return value.missing(k)
-        raise EvalError(f"key {k!r} not found (keys: {', '.join(sorted(value)[:8])})")
+        raise EvalError(f"key {k!r} not found (keys: {', '.join(map(shown, sorted(value)[:8]))})")
     if isinstance(value, list):
         i = to_number(key)
         if not isinstance(i, int) or not 0 <= i < len(value):
@@ -215,6 +223,38 @@ class Evaluator:
         self.functions = functions
         self.steps = 0
         self.max_steps = max_steps
+        # Sensitive marks (ecr_lint/sensitive.py) are looked for only once one has been made,
+        # so a stack without sensitive values pays nothing for them.
+        self.tainted = False
+        self._unmarked: dict[int, tuple[Any, Any]] = {}   # id -> (collection, it without marks)
+        self._marked: dict[int, tuple[Any, Any]] = {}     # id -> (collection, it marked)
+
+    def mark(self, value: Any) -> Any:
+        """A value from a sensitive source, marked (loaders call this for sensitive variables...)."""
+        self.tainted = True
+        return self._remark(value)
+
+    def _remark(self, value: Any) -> Any:
+        if not isinstance(value, (dict, list)):
+            return mark(value)
+        found = self._marked.get(id(value))  # the same collection, marked once per stack
+        if found is None:
+            found = self._marked[id(value)] = (value, mark(value))
+        return found[1]
+
+    def _unmark(self, value: Any) -> Any:
+        if not isinstance(value, (dict, list)):
+            return strip(value)
+        found = self._unmarked.get(id(value))  # a collection is looked through once per stack
+        if found is None:
+            found = self._unmarked[id(value)] = (value, strip(value))
+        return found[1]
+
+    def _marked_if(self, result: Any, *sources: Any) -> Any:
+        """Any operation with a sensitive operand gives a sensitive result."""
+        if self.tainted and any(is_marked(s) for s in sources):
+            return self._remark(result)
+        return result
 
     def eval(self, node: ast.Node, scope: Scope) -> Any:
         self.steps += 1
@@ -235,27 +275,33 @@ class Evaluator:
 
     def _render(self, parts: tuple, scope: Scope) -> Any:
         pieces: list[Any] = []
-        self._render_into(parts, scope, pieces)
+        marks: list[Any] = []
+        self._render_into(parts, scope, pieces, marks)
         unknowns = [p for p in pieces if isinstance(p, Unknown)]
         if unknowns:
             partial = "".join(p if isinstance(p, str) else (p.partial if isinstance(p.partial, str) else "${unknown}") for p in pieces)
-            return merge_unknowns(unknowns, partial)
+            return self._marked_if(merge_unknowns(unknowns, partial), *marks)
         if sum(len(p) for p in pieces) > MAX_STRING:  # checked before building it
             raise EvalError("string template result too large")
-        return "".join(pieces)
+        return self._marked_if("".join(pieces), *marks)
 
-    def _render_into(self, parts: tuple, scope: Scope, out: list) -> None:
+    def _render_into(self, parts: tuple, scope: Scope, out: list, marks: list) -> None:
         for part in parts:
             if isinstance(part, str):
                 out.append(part)
-            elif isinstance(part, ast.TIf):
-                cond = plain(self.eval(part.cond, scope))
+                continue
+            raw = self.eval(part.cond if isinstance(part, ast.TIf) else part.coll if isinstance(part, ast.TFor)
+                            else part, scope)
+            if self.tainted and is_marked(raw):
+                marks.append(raw)
+            if isinstance(part, ast.TIf):
+                cond = plain(raw)
                 if isinstance(cond, Unknown):
                     out.append(cond)
                 else:
-                    self._render_into(part.then if to_bool(cond) else part.other, scope, out)
+                    self._render_into(part.then if to_bool(cond) else part.other, scope, out, marks)
             elif isinstance(part, ast.TFor):
-                coll = plain(self.eval(part.coll, scope))
+                coll = plain(raw)
                 if isinstance(coll, Unknown):
                     out.append(coll)
                     continue
@@ -263,9 +309,9 @@ class Evaluator:
                     names = {part.value: v}
                     if part.key:
                         names[part.key] = k
-                    self._render_into(part.body, scope.child(**names), out)
+                    self._render_into(part.body, scope.child(**names), out, marks)
             else:
-                value = plain(self.eval(part, scope))
+                value = plain(raw)
                 out.append(value if isinstance(value, Unknown) else to_string(value))
 
     def e_TupleExpr(self, node: ast.TupleExpr, scope: Scope) -> Any:
@@ -281,32 +327,38 @@ class Evaluator:
         return out
 
     def e_Cond(self, node: ast.Cond, scope: Scope) -> Any:
-        cond = plain(self.eval(node.cond, scope))
+        raw = self.eval(node.cond, scope)
+        cond = plain(raw)
         if isinstance(cond, Unknown):
             then, other = self.eval(node.then, scope), self.eval(node.other, scope)
             if not contains_unknown(then) and deep_plain(then) == deep_plain(other):
-                return then
+                return self._marked_if(then, raw)
             return cond
-        return self.eval(node.then if to_bool(cond) else node.other, scope)
+        return self._marked_if(self.eval(node.then if to_bool(cond) else node.other, scope), raw)
 
     def e_UnOp(self, node: ast.UnOp, scope: Scope) -> Any:
-        value = plain(self.eval(node.operand, scope))
+        raw = self.eval(node.operand, scope)
+        value = plain(raw)
         if isinstance(value, Unknown):
             return value
         if node.op == "!":
-            return not to_bool(value)
-        return -to_number(value)
+            return self._marked_if(not to_bool(value), raw)
+        return self._marked_if(-to_number(value), raw)
 
     def e_BinOp(self, node: ast.BinOp, scope: Scope) -> Any:
         op = node.op
-        left = plain(self.eval(node.left, scope))
+        left_raw = self.eval(node.left, scope)
+        left = plain(left_raw)
         if op in ("&&", "||") and not isinstance(left, Unknown):
             # Terraform does not short-circuit, but the result is the same when known.
             if op == "&&" and not to_bool(left):
-                return False
+                return self._marked_if(False, left_raw)
             if op == "||" and to_bool(left):
-                return True
-        right = plain(self.eval(node.right, scope))
+                return self._marked_if(True, left_raw)
+        right_raw = self.eval(node.right, scope)
+        return self._marked_if(self._binop(op, left, plain(right_raw)), left_raw, right_raw)
+
+    def _binop(self, op: str, left: Any, right: Any) -> Any:
         if op in ("==", "!=") and (isinstance(left, Unknown) != isinstance(right, Unknown)):
             decided = _refined_equality(left, right)
             if decided is not None:
@@ -383,7 +435,8 @@ class Evaluator:
             if kind == "attr":
                 value = get_attr(value, key)
             else:
-                value = index(value, key if evaluated else plain(self.eval(key, scope)))
+                key = key if evaluated else plain(self.eval(key, scope))
+                value = self._marked_if(index(value, key), key)  # chosen by a sensitive key: sensitive
         return value
 
     def e_Splat(self, node: ast.Splat, scope: Scope) -> Any:
@@ -414,7 +467,22 @@ class Evaluator:
             if not isinstance(last, list):
                 raise EvalError("the ... expansion needs a list")
             args.extend(last)
-        return func(*args, scope=scope)
+        if name in MARK_FUNCTIONS:  # sensitive(), nonsensitive(): they work on the marks themselves
+            self.tainted = self.tainted or name == "sensitive"
+            return func(*args, scope=scope)
+        if not self.tainted:
+            return func(*args, scope=scope)
+        # Functions see plain values; the result is sensitive when any argument held a mark
+        # (Terraform's rule for its functions).
+        unmarked = [self._unmark(a) for a in args]
+        if all(u is a for u, a in zip(unmarked, args)):
+            return func(*unmarked, scope=scope)
+        try:
+            return self._remark(func(*unmarked, scope=scope))
+        except BudgetExceeded:
+            raise
+        except EvalError:  # its message may quote the (plain) argument
+            raise EvalError(f"{name}() cannot take this sensitive argument") from None
 
     def _try(self, node: ast.Call, scope: Scope) -> Any:
         for arg in node.args:
@@ -439,15 +507,19 @@ class Evaluator:
         self.steps += len(pairs)
         out_list: list[Any] = []
         out_map: dict[str, Any] = {}
+        filtered = False
         for k, v in pairs:
             names = {node.value_var: v}
             if node.key_var:
                 names[node.key_var] = k
             inner = scope.child(**names)
             if node.cond is not None:
-                keep = plain(self.eval(node.cond, inner))
+                keep_raw = self.eval(node.cond, inner)
+                keep = plain(keep_raw)
                 if isinstance(keep, Unknown):
                     return keep
+                if self.tainted and is_marked(keep_raw):
+                    filtered = True  # which elements are left says something about a sensitive value
                 if not to_bool(keep):
                     continue
             value = self.eval(node.value, inner)
@@ -462,7 +534,8 @@ class Evaluator:
                 out_map.setdefault(key, []).append(value)
             else:
                 out_map[key] = value  # Terraform rejects duplicates; we keep the last
-        return out_list if node.key is None else out_map
+        result = out_list if node.key is None else out_map
+        return self._remark(result) if filtered else result
 
 
 def _refined_equality(left: Any, right: Any) -> bool | None:

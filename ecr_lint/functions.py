@@ -14,6 +14,7 @@ from ecr_lint.evaluate import (
     EvalError, MAX_COLLECTION, Scope, contains_unknown, deep_plain, merge_unknowns, plain,
     symbolic, to_bool, to_number, to_string, type_name,
 )
+from ecr_lint import sensitive
 from ecr_lint.model import Unknown
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -360,14 +361,20 @@ def _floor(n: Any) -> Any:
     return math.floor(to_number(n))
 
 
-@function("sensitive")
-def _sensitive(value: Any) -> Any:
-    return value
+def _marking(name: str, change: Callable[[Any], Any]) -> Callable[..., Any]:
+    """sensitive() and nonsensitive() see their argument as it is: its marks, and its reference
+    (`sensitive(aws_kms_key.k.arn)` is still a reference to the key)."""
+
+    def call(*args: Any, scope: Scope) -> Any:
+        if len(args) != 1:
+            raise EvalError(f"{name}(): expected one argument, got {len(args)}")
+        return change(args[0])
+
+    return call
 
 
-@function("nonsensitive")
-def _nonsensitive(value: Any) -> Any:
-    return value
+FUNCTIONS["sensitive"] = _marking("sensitive", sensitive.mark)
+FUNCTIONS["nonsensitive"] = _marking("nonsensitive", sensitive.strip)
 
 
 @function("type")

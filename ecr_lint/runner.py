@@ -1,9 +1,10 @@
 """One unit of work (a stack or a plan -> its results), cached and run in worker processes.
 
 A unit's Outcome is everything the report needs from it: results of the per-stack rules,
-input errors, where suppressions may sit, the SSM parameters it exports and reads (for the
-cross-stack rule) and, for plans, the values to mask. It is plain data, so it can be cached
-as JSON and sent back from a worker process.
+input errors, where suppressions may sit, and the SSM parameters it exports and reads (for the
+cross-stack rule). It is plain data, so it can be cached as JSON and sent back from a worker
+process. Its messages are masked (ecr_lint/redact.py) before it leaves the unit: no sensitive
+value reaches the parent process, the cache or any output.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ecr_lint.config import Config
 from ecr_lint.loaders.annotations import Annotation
 from ecr_lint.model import InputError, Result, Severity, Status, Unknown
 from ecr_lint.predicates.crossstack import Parameter
+from ecr_lint.sensitive import is_marked
 
 TF_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 
@@ -33,7 +35,6 @@ class Outcome:
     spans: list[tuple[str, int, int, str]] = field(default_factory=list)
     exports: list[Parameter] = field(default_factory=list)
     imports: list[Parameter] = field(default_factory=list)
-    secrets: list[str] = field(default_factory=list)
     resources: int = 0
     annotations: list = field(default_factory=list)       # loaders.annotations.Annotation
     workspace: str = "default"
@@ -55,9 +56,15 @@ def outcome_of(stack: Any, results: list[Result], errors: list[InputError]) -> O
     spans = [(r.span.file, r.span.line, r.span.end_line, r.address) for r in stack.resources]
     spans += [(u.file, u.line, u.line, u.address) for u in stack.unresolved]
     spans += list(stack.module_calls)
-    secrets = sorted(redact.secrets_of(r.attributes for r in stack.resources)) if stack.source == "plan" else []
-    return Outcome(stack.root, stack.source, results, errors, spans, exports, imports, secrets, len(stack.resources),
-                   list(stack.annotations), stack.workspace)
+    masker = redact.stack_masker(stack)
+    return Outcome(stack.root, stack.source, redact.redact(results, masker), redact.redact(errors, masker), spans,
+                   exports, imports, len(stack.resources), list(stack.annotations), stack.workspace)
+
+
+def cacheable(outcome: Outcome) -> bool:
+    """An SSM parameter name from a sensitive value is kept (marked) for the cross-stack rule, which
+    needs the name itself: such an outcome is never written to disk."""
+    return not any(is_marked(p.name) for p in outcome.exports + outcome.imports)
 
 
 # --- the work itself (runs in a worker process when --jobs > 1) ---------------------------------
@@ -117,7 +124,7 @@ def run_work(work: Work, config: Config, rules: list, cache_root: str | None,
     stack, var_errors, touched = _load_hcl(work, config, ParseCache(store) if store else None, modules)
     results, internal = run_per_stack([stack], rules, config)
     outcome = outcome_of(stack, results, var_errors + list(stack.errors) + internal)
-    if store and not internal:
+    if store and not internal and cacheable(outcome):
         store.put("stack", key, {"manifest": _manifest(touched), "outcome": encode_outcome(outcome)})
     return outcome
 
@@ -251,7 +258,6 @@ def encode_outcome(outcome: Outcome) -> dict:
         "spans": [list(s) for s in outcome.spans],
         "exports": [_encode_parameter(p) for p in outcome.exports],
         "imports": [_encode_parameter(p) for p in outcome.imports],
-        "secrets": outcome.secrets,
         "annotations": [[a.file, a.line, a.text, list(a.block) if a.block else None] for a in outcome.annotations],
         "workspace": outcome.workspace,
     }
@@ -265,7 +271,6 @@ def decode_outcome(data: dict) -> Outcome:
         spans=[tuple(s) for s in data["spans"]],
         exports=[_decode_parameter(p) for p in data["exports"]],
         imports=[_decode_parameter(p) for p in data["imports"]],
-        secrets=list(data["secrets"]),
         annotations=[Annotation(f, line, text, tuple(block) if block else None)
                      for f, line, text, block in data["annotations"]],
         workspace=str(data["workspace"]),

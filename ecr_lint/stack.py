@@ -36,6 +36,7 @@ class Stack:
     module_calls: list[tuple[str, int, int, str]] = field(default_factory=list)  # (file, line, end, module address)
     annotations: list = field(default_factory=list)   # suppression comments of every file read (loaders.annotations)
     workspace: str = "default"                        # the Terraform workspace it was evaluated for
+    sensitive: bool = False  # some value is marked sensitive (ecr_lint/sensitive.py): masking has work to do
     _by_type: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
     _indexed: int = field(default=-1, init=False, repr=False)
 

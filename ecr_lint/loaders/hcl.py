@@ -19,6 +19,7 @@ from ecr_lint.loaders.installed import Manifest
 from ecr_lint.loaders.config import Decl, ModuleConfig, load_module, read_text, within
 from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
+from ecr_lint.sensitive import holds_marks, is_marked
 from ecr_lint.stack import Stack, Unresolved, taggable_types
 
 MAX_INSTANCES = 10_000
@@ -68,6 +69,8 @@ class StackLoader:
         self.workspace = workspace
         self.configs: dict[str, ModuleConfig] = {}  # the module directories this stack read
         self._manifest: Manifest | None = None
+        if holds_marks(variables):  # values the plan marks sensitive: look for marks from the start
+            self.evaluator.tainted = True
 
     # -- module configurations are parsed once per directory
     def config(self, directory: str) -> ModuleConfig:
@@ -103,7 +106,7 @@ class StackLoader:
         annotations = [a for config in self.configs.values() for a in annotations_of(config)]
         return Stack(self.root_dir, resources, self.graph, self.errors, self.unresolved, module_variables[""],
                      module_variables=module_variables, module_values=values, module_calls=self.module_calls,
-                     annotations=annotations, workspace=self.workspace)
+                     annotations=annotations, workspace=self.workspace, sensitive=self.evaluator.tainted)
 
     # -- graph edges are recorded while evaluating
     def note(self, target: str, path: tuple = ()) -> None:
@@ -181,9 +184,21 @@ class ModuleInstance:
                 value = self.eval_attr(decl.block.body.attributes["default"].expr, self.scope, f"var.{name}")
         else:
             value = Unknown(f"var.{name} has no default and no value was given", (), "${var.%s}" % name)
-        value = _convert_variable(value, decl.block)
-        self.var_cache[name] = value
-        return value
+        converted = _convert_variable(value, decl.block)
+        if converted is not value and self.evaluator.tainted and is_marked(value):
+            converted = self.evaluator.mark(converted)
+        if self.declared_sensitive(decl.block, f"var.{name}"):
+            converted = self.evaluator.mark(converted)
+        self.var_cache[name] = converted
+        return converted
+
+    def declared_sensitive(self, block: ast.Block, where: str) -> bool:
+        """`sensitive = true` on a variable or an output."""
+        attr = block.body.attributes.get("sensitive")
+        if attr is None:
+            return False
+        value = plain(self.eval_attr(attr.expr, self.scope, f"{where}.sensitive"))
+        return value is True or value == "true" or isinstance(value, Unknown)  # unknown: assume it is
 
     def variable_values(self) -> dict[str, Any]:
         return {name: self.variable(name) for name in self.config.variables}
@@ -215,6 +230,8 @@ class ModuleInstance:
         attr = decl.block.body.attributes.get("value")
         with self.loader.evaluating(self.addr(f"output.{name}")):
             value = self.eval_attr(attr.expr, self.scope, f"output.{name}") if attr else None
+        if self.declared_sensitive(decl.block, f"output.{name}"):
+            value = self.evaluator.mark(value)
         self.output_cache[name] = value
         return value
 
@@ -332,7 +349,9 @@ class ModuleInstance:
         note = ""
         if "count" in attrs:
             with self.loader.evaluating(base, "count"):
-                count = plain(self.eval_attr(attrs["count"].expr, self.scope, f"{base}.count"))
+                count = self.eval_attr(attrs["count"].expr, self.scope, f"{base}.count")
+            self.sensitive_keys(count, decl.file, attrs["count"].line, f"{base}: count")  # still numbered
+            count = plain(count)
             if isinstance(count, Unknown):
                 note = f"count is unknown: {count.reason}"
             else:
@@ -345,7 +364,9 @@ class ModuleInstance:
         elif "for_each" in attrs:
             with self.loader.evaluating(base, "for_each"):
                 each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"{base}.for_each"))
-            if isinstance(each, Unknown) or contains_unknown(each if isinstance(each, list) else list(each.keys()) if isinstance(each, dict) else []):
+            if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"{base}: for_each"):
+                note = "for_each is derived from a sensitive value"
+            elif isinstance(each, Unknown) or contains_unknown(each if isinstance(each, list) else list(each.keys()) if isinstance(each, dict) else []):
                 note = f"for_each is unknown: {(each if isinstance(each, Unknown) else contains_unknown(each)).reason}"
             elif isinstance(each, (dict, list)):
                 items = each.items() if isinstance(each, dict) else [(to_string(v), v) for v in each]
@@ -365,6 +386,20 @@ class ModuleInstance:
         names = {"each": {"key": unknown_each, "value": unknown_each}, "count": {"index": unknown_each}} if note else {}
         self.instances[key] = Instance(decl, self, base, names)
 
+    def sensitive_keys(self, value: Any, file: str, line: int, what: str) -> bool:
+        """Instance keys from a sensitive value: Terraform rejects them, because an instance's key
+        is shown everywhere its address is. An error; the resource is checked as one instance."""
+        if not self.evaluator.tainted:
+            return False
+        keys = plain(value)
+        keys = list(keys) if isinstance(keys, dict) else keys if isinstance(keys, list) else [value]
+        if not any(is_marked(k) for k in keys) and not is_marked(value):
+            return False
+        self.loader.errors.append(InputError(file, line, f"{what} is derived from a sensitive value: "
+                                             "Terraform rejects this (instance keys are shown in every output); "
+                                             "use nonsensitive() where the keys are not secret"))
+        return True
+
     def instance_value(self, inst: Instance) -> Any:
         if inst.value is not None:
             return inst.value
@@ -377,7 +412,11 @@ class ModuleInstance:
             mode = "data" if block.type == "data" else "managed"
             data = self.eval_body(block.body, scope, inst.address, "", inst.attribute_lines, top=True)
             type_ = block.labels[0]
+            if mode == "managed" and type_ == "aws_ssm_parameter" and "value" in data:
+                data["value"] = self.evaluator.mark(data["value"])  # sensitive in the provider's schema
             derive_known_attributes(type_, mode, data)
+            if self.evaluator.tainted and "json" in data and holds_marks(data):
+                data["json"] = data["minified_json"] = self.evaluator.mark(data["json"])  # rendered from them
             if mode == "managed" and type_ in taggable_types():
                 data["tags_all"] = self.tags_all(data.get("tags"), self.provider_of(block))
             inst.value = ObjectValue(data, inst.address, after_apply=(mode == "managed"))
@@ -544,6 +583,8 @@ class ModuleInstance:
         result: Any
         if "for_each" in attrs:
             each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"module.{name}.for_each"))
+            if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"{call_address}: for_each"):
+                each = Unknown("for_each is derived from a sensitive value")
             if isinstance(each, (dict, list)) and not contains_unknown(list(each) if isinstance(each, dict) else each):
                 items = list(each.items()) if isinstance(each, dict) else [(to_string(v), v) for v in each]
                 result = {k: make(f"{call_address}[{json.dumps(k)}]", {"each": {"key": k, "value": v}}) for k, v in items[:MAX_INSTANCES]}
@@ -552,7 +593,9 @@ class ModuleInstance:
                 result = Unresolved(call_address, reason, decl.file, decl.block.line)
                 self.loader.unresolved.append(result)
         elif "count" in attrs:
-            count = plain(self.eval_attr(attrs["count"].expr, self.scope, f"module.{name}.count"))
+            count = self.eval_attr(attrs["count"].expr, self.scope, f"module.{name}.count")
+            self.sensitive_keys(count, decl.file, attrs["count"].line, f"{call_address}: count")
+            count = plain(count)
             if isinstance(count, Unknown):
                 result = Unresolved(call_address, f"module.{name}: count is unknown: {count.reason}", decl.file, decl.block.line)
                 self.loader.unresolved.append(result)

@@ -17,6 +17,7 @@ from typing import IO, Any
 from ecr_lint.graph import ResourceGraph
 from ecr_lint.loaders.jsonstream import Cursor, NotUtf8, StreamError
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
+from ecr_lint.sensitive import holds_marks, is_marked, mark
 from ecr_lint.stack import Stack, taggable_types
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
@@ -33,19 +34,6 @@ class PlanError(Exception):
         super().__init__(message)
         self.message = message
         self.line = line
-
-
-class Sensitive(str):
-    """A value the plan marks sensitive: usable by checks, never shown in any output."""
-
-    def __repr__(self) -> str:
-        return "'(sensitive)'"
-
-    def __str__(self) -> str:
-        return "(sensitive)"
-
-    def __format__(self, spec: str) -> str:
-        return "(sensitive)"
 
 
 def read_plan(path: str) -> "PlanDocument":
@@ -238,6 +226,7 @@ class PlanDocument:
                     values = res.get("values") or {}
                     chosen[address] = (_header(res), self._merge(values if isinstance(values, dict) else {}, None,
                                                                  res.get("sensitive_values"), address, ""))
+        self.sensitive = self._merge.sensitive
         self._located, self._merge = {}, None
         return list(chosen.values())
 
@@ -273,10 +262,15 @@ def _malformed(entry: Any) -> str | None:
 
 class _AfterApply(Unknown):
     """A value the plan says is known only after apply. A large plan has tens of thousands:
-    the reason and the placeholder are written when asked for, not stored with each."""
+    the reason and the placeholder are written when asked for, not stored with each.
+    `sensitive`: the plan marks it sensitive, so whatever fills it in is marked too."""
 
-    def __init__(self, address: str, path: str):
+    sensitive = False
+
+    def __init__(self, address: str, path: str, sensitive: bool = False):
         object.__setattr__(self, "at", (address, path))
+        if sensitive:
+            object.__setattr__(self, "sensitive", True)
 
     reason = property(lambda self: "%s.%s is known only after apply" % self.at)
     refs = property(lambda self: (self.at[0],))
@@ -294,23 +288,25 @@ class _Merger:
 
     def __init__(self):
         self.strings: dict[str, str] = {}
+        self.sensitive = False  # some value was marked
 
     def __call__(self, value: Any, unknown: Any, sensitive: Any, address: str, path: str) -> Any:
         if (unknown is None or unknown is False) and (sensitive is None or sensitive is False):
             return self.known(value)  # most of a plan: nothing unknown or sensitive below here
+        if sensitive is True:
+            self.sensitive = True
         if unknown is True:
-            return _AfterApply(address, path)
-        if sensitive is True and isinstance(value, str):
-            return Sensitive(value)
-        if sensitive is True and value is not None and not isinstance(value, (dict, list)):
-            return Sensitive(json.dumps(value))
+            return _AfterApply(address, path, sensitive is True)
+        if sensitive is True and not isinstance(value, (dict, list)) and not isinstance(unknown, (dict, list)):
+            return mark(self.known(value))
         if isinstance(value, dict) or isinstance(unknown, dict):
             value = value if isinstance(value, dict) else {}
             unknown = unknown if isinstance(unknown, dict) else {}
             sens = sensitive if isinstance(sensitive, dict) else {}
             keys = list(value) + [k for k in unknown if k not in value]
-            return {_intern(k): self(value.get(k), unknown.get(k), True if sensitive is True else sens.get(k),
-                                     address, f"{path}.{k}" if path else k) for k in keys}
+            key_of = mark if sensitive is True else _intern  # a wholly sensitive map: its keys too
+            return {key_of(k): self(value.get(k), unknown.get(k), True if sensitive is True else sens.get(k),
+                                    address, f"{path}.{k}" if path else k) for k in keys}
         if isinstance(value, list) or isinstance(unknown, list):
             value = value if isinstance(value, list) else []
             unknown = unknown if isinstance(unknown, list) else []
@@ -398,19 +394,26 @@ class _PlanLoader:
             self._edges(res.address, res.attributes, "")
         module_variables = {"": self._variables()}
         for address, call in self.module_calls.items():
-            module_variables[address] = {k: e["constant_value"] for k, e in _obj(call.get("expressions")).items()
+            declared = _obj(_obj(call.get("module")).get("variables"))
+            module_variables[address] = {k: _marked_if(e["constant_value"], _obj(declared.get(k)).get("sensitive"))
+                                         for k, e in _obj(call.get("expressions")).items()
                                          if isinstance(e, dict) and "constant_value" in e}
+        sensitive = self.document.sensitive or bool(self.hcl and self.hcl.sensitive) \
+            or any(holds_marks(v) for v in module_variables.values())
         # Suppression comments and module-call blocks of the source, so that inline suppressions
         # apply to the plan's resources as to the same stack read from HCL.
         source = self.hcl
         return Stack(self.root, chosen, self.graph, self.errors, [], module_variables[""],
-                     source="plan", module_variables=module_variables,
+                     source="plan", module_variables=module_variables, sensitive=sensitive,
                      module_calls=list(source.module_calls) if source else [],
                      annotations=list(source.annotations) if source else [],
                      workspace=source.workspace if source else "default")
 
     def _variables(self) -> dict:
-        return {k: v.get("value") for k, v in _obj(self.top.get("variables")).items() if isinstance(v, dict)}
+        """The plan's variable values, marked where the configuration declares them sensitive."""
+        declared = _obj(_obj(_obj(self.top.get("configuration")).get("root_module")).get("variables"))
+        return {k: _marked_if(v.get("value"), _obj(declared.get(k)).get("sensitive"))
+                for k, v in _obj(self.top.get("variables")).items() if isinstance(v, dict)}
 
     def _resource(self, header: dict, values: dict) -> Resource:
         address = header["address"]
@@ -423,6 +426,7 @@ class _PlanLoader:
         values = self._with_references(values, expressions, module, address, hcl_resource)
         if mode == "managed" and type_ in taggable_types() and "tags_all" not in values:
             values["tags_all"] = self._tags_all(values.get("tags"), config, module)
+        _mark_tags_all(values)
         if hcl_resource is not None:
             span = hcl_resource.span
             lines = hcl_resource.attribute_lines
@@ -466,19 +470,26 @@ class _PlanLoader:
                     for k, v in value.items()}
         ref = self._reference(expression, module, address) if isinstance(expression, dict) else None
         if isinstance(value, Unknown):
-            if hcl_value is not _ABSENT:
-                return hcl_value  # the source, evaluated with the plan's variables, says more
-            if isinstance(expression, dict):
-                found, constant = self._constant(expression, module)
-                if found:
-                    return constant  # e.g. a module input given as null: the provider default applies
-            if ref is not None:
-                return Ref(ref[0], ref[1], value)
-            if nested and configured and expression is None:
-                return None  # not set in the configuration: a provider default, not a choice
-            return value
+            filled = self._fill(value, expression, hcl_value, module, ref, nested and configured)
+            # What fills a value the plan marks sensitive is sensitive, whatever it was filled from.
+            return mark(filled) if getattr(value, "sensitive", False) else filled
         if ref is not None:
             return Ref(ref[0], ref[1], value)
+        return value
+
+    def _fill(self, value: Unknown, expression: Any, hcl_value: Any, module: str, ref: tuple | None,
+              default_applies: bool) -> Any:
+        """What an unknown of the plan is, from the source and the configuration, if they say."""
+        if hcl_value is not _ABSENT:
+            return hcl_value  # the source, evaluated with the plan's variables, says more
+        if isinstance(expression, dict):
+            found, constant = self._constant(expression, module)
+            if found:
+                return constant  # e.g. a module input given as null: the provider default applies
+        if ref is not None:
+            return Ref(ref[0], ref[1], value)
+        if default_applies and expression is None:
+            return None  # not set in the configuration: a provider default, not a choice
         return value
 
     def _constant(self, expression: dict, module: str, depth: int = 0) -> tuple[bool, Any]:
@@ -585,6 +596,20 @@ class _PlanLoader:
 
 def _obj(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _marked_if(value: Any, sensitive: Any) -> Any:
+    return mark(value) if sensitive is True else value
+
+
+def _mark_tags_all(values: dict) -> None:
+    """tags_all repeats tags, but the provider does not mark it: a tag that is sensitive in
+    `tags` is sensitive in `tags_all` too."""
+    tags, tags_all = values.get("tags"), values.get("tags_all")
+    if isinstance(tags, dict) and isinstance(tags_all, dict):
+        for key, tag in tags.items():
+            if key in tags_all and (is_marked(tag) or is_marked(key)):
+                tags_all[key] = mark(tags_all[key])
 
 
 def _module_of(address: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Ref, Resource, Status, Unknown, Verdict
+from ecr_lint.sensitive import is_marked, mark
 
 
 def blocks(attributes: dict, name: str) -> list[dict]:
@@ -59,7 +60,14 @@ class Document:
 
 
 def decode_json(value: Any) -> Document:
-    value = plain(value)
+    """The document; every part of it marked sensitive when the text is."""
+    document = _decode_json(plain(value))
+    if document.data is not None and is_marked(value):
+        return Document(data=mark(document.data))
+    return document
+
+
+def _decode_json(value: Any) -> Document:
     placeholders = False
     if isinstance(value, Unknown):
         partial = value.partial

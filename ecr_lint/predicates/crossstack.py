@@ -9,6 +9,7 @@ from typing import Any, Iterator
 
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Severity, Status, Unknown, Verdict
+from ecr_lint.sensitive import shown
 
 SHARED_PREFIX = "/shared/"
 
@@ -89,7 +90,7 @@ def cross_stack_ssm(stacks: list, config: Any) -> Iterator[Any]:
         first = next(p for p in imports if p.stack == cycle[0] and isinstance(p.name, str)
                      and p.name in edges.get(cycle[0], {}).get(cycle[1 % len(cycle)], []))
         hops = " -> ".join(_short(s) for s in cycle + [cycle[0]])
-        via = ", ".join(sorted({n for i, s in enumerate(cycle) for n in edges[s][cycle[(i + 1) % len(cycle)]]}))
+        via = ", ".join(sorted({shown(n) for i, s in enumerate(cycle) for n in edges[s][cycle[(i + 1) % len(cycle)]]}))
         yield Located(first.address, first.file, first.line, Verdict(
             Status.FAIL, f"stacks depend on each other through SSM: {hops} (via {via}); neither can be deployed "
             "first", severity=Severity.ERROR), first.stack)

@@ -7,6 +7,7 @@ from typing import Any, Iterator
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Resource, Unknown, Verdict
 from ecr_lint.predicates.common import blocks, fail, passed, unknown
+from ecr_lint.sensitive import shown
 
 
 RELEASE_TAGS = ("v1.2.3", "1.2.3", "v1.2.3-rc.1", "release-1.2.3")
@@ -60,7 +61,7 @@ def immutable_in_production(resource: Resource, ctx: Any) -> Iterator[Verdict]:
             yield fail(f"IMMUTABLE_WITH_EXCLUSION filter {wide!r} makes release tags (v1.2.3) mutable again, {label}",
                        "image_tag_mutability")
         else:
-            yield passed(f"IMMUTABLE_WITH_EXCLUSION ({', '.join(map(str, filters))}), {label}", "image_tag_mutability")
+            yield passed(f"IMMUTABLE_WITH_EXCLUSION ({', '.join(map(shown, filters))}), {label}", "image_tag_mutability")
     else:
         yield fail(f'image_tag_mutability = "{mutability}" in production ({label}): tags can be overwritten',
                    "image_tag_mutability")

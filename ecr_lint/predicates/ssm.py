@@ -7,6 +7,7 @@ from typing import Any, Iterator
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Ref, Resource, Unknown, Verdict
 from ecr_lint.predicates.common import fail, passed, unknown
+from ecr_lint.sensitive import keep_mark, shown
 
 
 def _exports(stack: Any) -> dict[str, list[Resource]]:
@@ -31,7 +32,7 @@ def ssm_export(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     if not isinstance(name, str) or not name:
         yield fail("the repository has no name (Terraform requires one), so nothing can export it", "name")
         return
-    expected = ctx.config.ssm_export_name.format(name=name)
+    expected = keep_mark(name, ctx.config.ssm_export_name.format(name=str(name)))
     exports = exports_of(resource, ctx)
     if not exports:
         yield fail(f"repository_url is not written to an aws_ssm_parameter (expected {expected})")
@@ -42,4 +43,4 @@ def ssm_export(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     elif any(isinstance(n, Unknown) for n in names):
         yield unknown(f"the export's parameter name is unknown (expected {expected})")
     else:
-        yield fail(f"repository_url is exported as {', '.join(map(str, names))}, expected {expected}")
+        yield fail(f"repository_url is exported as {', '.join(map(shown, names))}, expected {expected}")

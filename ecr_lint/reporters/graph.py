@@ -9,6 +9,7 @@ import re
 from ecr_lint.fingerprint import relative_uri
 from ecr_lint.graph import Edge
 from ecr_lint.predicates.common import address_type
+from ecr_lint.sensitive import shown
 
 
 def _type_key(address: str) -> str:
@@ -91,11 +92,11 @@ def _stack_model(stacks, external: tuple[str, ...] = ()) -> dict:
     edges, exports, imports = stack_dependencies(stacks)
     exported = {p.name for p in exports}
     cyclic = {(c[i], c[(i + 1) % len(c)]) for c in _cycles(edges) for i in range(len(c))}
-    missing = sorted({(p.stack, p.name) for p in imports if isinstance(p.name, str) and p.name.startswith("/shared/")
+    missing = sorted({(p.stack, shown(p.name)) for p in imports if isinstance(p.name, str) and p.name.startswith("/shared/")
                       and p.name not in exported and not any(fnmatch.fnmatch(p.name, e) for e in external)})
     return {
         "stacks": sorted(relative_uri(s.root) for s in stacks),
-        "edges": [{"from": relative_uri(c), "to": relative_uri(p), "parameters": sorted(set(names)),
+        "edges": [{"from": relative_uri(c), "to": relative_uri(p), "parameters": sorted({shown(n) for n in names}),
                    "cycle": (c, p) in cyclic}
                   for c, producers in sorted(edges.items()) for p, names in sorted(producers.items())],
         "missing": [{"stack": relative_uri(s), "parameter": n} for s, n in missing],
