@@ -26,6 +26,7 @@ class Config:
     unknown_values: str = "warning"               # how an unknown verdict is reported: warning | error | pass
     required_tags: tuple[str, ...] = DEFAULT_REQUIRED_TAGS
     allowed_accounts: frozenset[str] = frozenset()
+    allowed_organizations: frozenset[str] = frozenset()   # organizations ECR005 conditions may name
     ssm_export_name: str = "/shared/ecr/{name}-repository-url"
     ssm_external: tuple[str, ...] = ("/shared/kms/*",)   # /shared/ parameters produced outside the linted stacks
     kms_key_parameter: str = "/shared/kms/ecs-secrets-key-arn"

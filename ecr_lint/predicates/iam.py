@@ -109,6 +109,16 @@ def own_accounts(stack: Any) -> frozenset[str]:
     return frozenset(found)
 
 
+def own_organizations(stack: Any) -> frozenset[str]:
+    """This organization, where a plan has read data.aws_organizations_organization."""
+    found = set()
+    for org in stack.of_type("aws_organizations_organization"):
+        org_id = plain(org.attributes.get("id"))
+        if org.mode == "data" and isinstance(org_id, str) and org_id.startswith("o-"):
+            found.add(org_id)
+    return frozenset(found)
+
+
 def wildcard_actions(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     if resource.mode == "data" and not ctx.graph.referrers(resource.address):
         yield passed("not used by any policy, role or repository in this stack")
@@ -168,7 +178,9 @@ def repository_policy_principals(resource: Resource, ctx: Any) -> Iterator[Verdi
             continue
         data = _stack_principals_as_own_account(data, ctx)
         try:
-            verdict = iam.principal_problems(data, frozenset(ctx.config.allowed_accounts) | own_accounts(ctx.stack))
+            verdict = iam.principal_problems(
+                data, frozenset(ctx.config.allowed_accounts) | own_accounts(ctx.stack),
+                allowed_organizations=frozenset(ctx.config.allowed_organizations) | own_organizations(ctx.stack))
         except iam.PolicyShapeError as exc:
             yield fail(f"{attribute} is not a valid IAM policy: {exc}", "policy")
             continue
@@ -178,4 +190,4 @@ def repository_policy_principals(resource: Resource, ctx: Any) -> Iterator[Verdi
             yield unknown(f"{attribute}: {message}", "policy")
         if not verdict.failures and not verdict.unknowns:
             yield passed("principals are this account, allowed accounts, AWS services, or public access narrowed "
-                         "by an organization or account condition", "policy")
+                         "to those or to allowed organizations by a condition", "policy")
