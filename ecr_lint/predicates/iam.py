@@ -190,4 +190,4 @@ def repository_policy_principals(resource: Resource, ctx: Any) -> Iterator[Verdi
             yield unknown(f"{attribute}: {message}", "policy")
         if not verdict.failures and not verdict.unknowns:
             yield passed("principals are this account, allowed accounts, AWS services, or public access narrowed "
-                         "to those or to allowed organizations by a condition", "policy")
+                         "by an organization or account condition", "policy")
