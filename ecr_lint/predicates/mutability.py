@@ -7,6 +7,7 @@ from typing import Any, Iterator
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Resource, Unknown, Verdict
 from ecr_lint.predicates.common import blocks, fail, passed, unknown
+from ecr_lint.predicates.environment import production_of
 
 
 RELEASE_TAGS = ("v1.2.3", "1.2.3", "v1.2.3-rc.1", "release-1.2.3")
@@ -18,34 +19,15 @@ def _matches_release_tag(pattern: str) -> bool:
     return any(fnmatch.fnmatchcase(tag, pattern) for tag in RELEASE_TAGS)
 
 
-def environment_of(resource: Resource, ctx: Any) -> tuple[Any, str]:
-    """(environment, where it came from): config, the Environment tag, then var.environment."""
-    if ctx.config.environment:
-        return ctx.config.environment, "--environment"
-    for attr in ("tags_all", "tags"):
-        tags = plain(resource.attributes.get(attr))
-        if isinstance(tags, dict) and "Environment" in tags:
-            return plain(tags["Environment"]), "the Environment tag"
-    variables = ctx.stack.module_variables.get(resource.module, {})
-    if "environment" in variables:
-        return plain(variables["environment"]), "var.environment"
-    return None, "nothing (no Environment tag, no var.environment)"
-
-
 def immutable_in_production(resource: Resource, ctx: Any) -> Iterator[Verdict]:
-    env, source = environment_of(resource, ctx)
-    production = {p.lower() for p in ctx.config.production_environments}
-    if isinstance(env, str) and env.lower() not in production:
-        yield passed(f"environment {env!r} (from {source}) is not production")
+    env = production_of(resource, ctx)
+    if env.production is False:
+        yield passed(f"{env.label} is not production")
         return
-    if not isinstance(env, str):
-        why = env.reason if isinstance(env, Unknown) else f"environment comes from {source}"
-        if ctx.config.unknown_environment != "production":
-            yield unknown(f"cannot tell whether this is production: {why}", "image_tag_mutability")
-            return
-        label = f"unknown environment treated as production ({why})"
-    else:
-        label = f"environment {env!r} from {source}"
+    if env.production is None:
+        yield unknown(f"cannot tell whether this is production: {env.label}", "image_tag_mutability")
+        return
+    label = env.label
     mutability = plain(resource.attributes.get("image_tag_mutability", "MUTABLE"))
     if isinstance(mutability, Unknown):
         yield unknown(f"image_tag_mutability is unknown: {mutability.reason}", "image_tag_mutability")

@@ -8,18 +8,12 @@ from typing import Any, Iterator
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Resource, Unknown, Verdict
 from ecr_lint.predicates.common import decode_json, fail, passed, unknown
-from ecr_lint.predicates.mutability import environment_of
+from ecr_lint.predicates.environment import production_of
 
 
 def _production(resource: Resource, ctx: Any) -> tuple[bool | None, str]:
-    env, source = environment_of(resource, ctx)
-    production = {p.lower() for p in ctx.config.production_environments}
-    if isinstance(env, str):
-        return env.lower() in production, f"environment {env!r} from {source}"
-    why = env.reason if isinstance(env, Unknown) else f"environment comes from {source}"
-    if ctx.config.unknown_environment == "production":
-        return True, f"unknown environment treated as production ({why})"
-    return None, why
+    env = production_of(resource, ctx)
+    return env.production, env.label
 
 
 def force_delete_in_production(resource: Resource, ctx: Any) -> Iterator[Verdict]:
