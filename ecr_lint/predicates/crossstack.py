@@ -67,8 +67,9 @@ def cross_stack_ssm(stacks: list, config: Any) -> Iterator[Any]:
     external = tuple(getattr(config, "ssm_external", ()) or ())
     for param in imports:
         if isinstance(param.name, Unknown):
-            yield Located(param.address, param.file, param.line,
-                          Verdict(Status.UNKNOWN, f"cannot tell which parameter it reads: {param.name.reason}"))
+            verdict = _unknown_read(param.name, exported, external)
+            if verdict is not None:
+                yield Located(param.address, param.file, param.line, verdict)
             continue
         if not isinstance(param.name, str) or not param.name.startswith(SHARED_PREFIX):
             continue
@@ -91,6 +92,33 @@ def cross_stack_ssm(stacks: list, config: Any) -> Iterator[Any]:
         yield Located(first.address, first.file, first.line, Verdict(
             Status.FAIL, f"stacks depend on each other through SSM: {hops} (via {via}); neither can be deployed "
             "first", severity=Severity.ERROR))
+
+
+def _unknown_read(name: Unknown, exported: set[str], external: tuple[str, ...]) -> Verdict | None:
+    """A read whose name is partly known: decided when its known prefix settles it."""
+    from ecr_lint.policy.iam import PLACEHOLDER
+
+    prefix = PLACEHOLDER.split(name.partial, 1)[0] if isinstance(name.partial, str) else ""
+    if not (prefix.startswith(SHARED_PREFIX) or SHARED_PREFIX.startswith(prefix)):
+        return None  # not under /shared/, whatever the rest is: not a cross-stack read
+    if prefix.startswith(SHARED_PREFIX) and not any(n.startswith(prefix) for n in exported) and not any(
+            _glob_may_start_with(pattern, prefix) for pattern in external):
+        return Verdict(Status.FAIL, f"no linted stack exports a parameter under {prefix} (the name is "
+                       f"{name.partial}): the producer is missing (lint it together, or list the parameter in "
+                       "ssm_external)", severity=Severity.WARNING)
+    return Verdict(Status.UNKNOWN, f"cannot tell which parameter it reads: {name.reason}")
+
+
+def _glob_may_start_with(pattern: str, prefix: str) -> bool:
+    """Whether some name matching the glob starts with `prefix` (its literal head decides)."""
+    head = pattern
+    for i, ch in enumerate(pattern):
+        if ch in "*?[":
+            head = pattern[:i]
+            break
+    else:
+        return pattern.startswith(prefix)
+    return head.startswith(prefix) or prefix.startswith(head)
 
 
 def _cycles(edges: dict) -> list[list[str]]:

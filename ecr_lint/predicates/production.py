@@ -19,7 +19,11 @@ def _production(resource: Resource, ctx: Any) -> tuple[bool | None, str]:
 def force_delete_in_production(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     value = plain(resource.attributes.get("force_delete"))
     if isinstance(value, Unknown):
-        yield unknown(f"force_delete is unknown: {value.reason}", "force_delete")
+        production, label = _production(resource, ctx)
+        if production is False:  # force_delete matters only in production
+            yield passed(f"not production ({label}), whatever force_delete is", "force_delete")
+        else:
+            yield unknown(f"force_delete is unknown: {value.reason}", "force_delete")
         return
     if value not in (True, "true"):
         yield passed("force_delete is not set", "force_delete")
@@ -61,6 +65,10 @@ def digest_pinning(resource: Resource, ctx: Any) -> Iterator[Verdict]:
             continue  # not an ECR image: outside this rule
         found = True
         if "@sha256:" in image:
+            continue
+        if production is None:  # tags are fine outside production
+            yield unknown(f"container {name!r} runs {image} by tag, and cannot tell whether this is production: "
+                          f"{label}", "container_definitions")
             continue
         yield fail(f"container {name!r} runs {image} by tag in production ({label}): pin it by @sha256: digest",
                    "container_definitions")
