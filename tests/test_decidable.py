@@ -35,39 +35,26 @@ def test_ecr008_unknown_name_without_any_export_fails(tmp_path):
                 "whatever the repository name turns out to be)")}
 
 
-def test_ecr008_unknown_name_exported_where_no_name_fits_fails(tmp_path):
-    results = _lint(tmp_path, "ECR008", {"main.tf": 'variable "name" {}\n' + REPO % ("var.name", "") + '''
+EXPORT = '''
 resource "aws_ssm_parameter" "url" {
-  name  = "/apps/url"
+  name  = "%s"
   type  = "String"
   value = aws_ecr_repository.app.repository_url
 }
-'''})
-    assert results[("ECR008", "aws_ecr_repository.app")] == (
-        "fail", "repository_url is exported as /apps/url, which no repository name makes /shared/ecr/<name>-repository-url")
+'''
 
 
-def test_ecr008_unknown_name_with_a_fitting_export_stays_unknown(tmp_path):
-    results = _lint(tmp_path, "ECR008", {"main.tf": 'variable "name" {}\n' + REPO % ("var.name", "") + '''
-resource "aws_ssm_parameter" "url" {
-  name  = "/shared/ecr/${var.name}-repository-url"
-  type  = "String"
-  value = aws_ecr_repository.app.repository_url
-}
-'''})
-    assert results[("ECR008", "aws_ecr_repository.app")][0] == "unknown"
-
-
-def test_ecr008_export_name_whose_known_part_cannot_be_the_expected_one_fails(tmp_path):
-    results = _lint(tmp_path, "ECR008", {"main.tf": 'variable "suffix" {}\n' + REPO % ('"app"', "") + '''
-resource "aws_ssm_parameter" "url" {
-  name  = "/apps/${var.suffix}"
-  type  = "String"
-  value = aws_ecr_repository.app.repository_url
-}
-'''})
-    assert results[("ECR008", "aws_ecr_repository.app")] == (
-        "fail", "repository_url is exported as /apps/${var.suffix}, expected /shared/ecr/app-repository-url")
+@pytest.mark.parametrize("repository, export, verdict", [
+    ("var.x", "/apps/url",  # no repository name can make /apps/url the expected parameter
+     ("fail", "repository_url is exported as /apps/url, which no repository name makes /shared/ecr/<name>-repository-url")),
+    ('"app"', "/apps/${var.x}",  # whatever var.x is, /apps/... is not /shared/ecr/app-repository-url
+     ("fail", "repository_url is exported as /apps/${var.x}, expected /shared/ecr/app-repository-url")),
+    ("var.x", "/shared/ecr/${var.x}-repository-url",  # fits for some names: undecided
+     ("unknown", "the repository name is unknown: var.x has no default and no value was given")),
+])
+def test_ecr008_exports_judged_by_what_their_names_can_be(tmp_path, repository, export, verdict):
+    results = _lint(tmp_path, "ECR008", {"main.tf": 'variable "x" {}\n' + REPO % (repository, "") + EXPORT % export})
+    assert results[("ECR008", "aws_ecr_repository.app")] == verdict
 
 
 # --- ECR001 / ECR009 -------------------------------------------------------------------------
@@ -82,29 +69,32 @@ def test_ecr001_unknown_encryption_type_without_a_key_fails(tmp_path):
     assert results[("ECR009", "aws_ecr_repository.app")][0] == "pass"
 
 
-def test_ecr009_unknown_encryption_type_with_the_shared_key_passes(tmp_path):
-    results = _lint(tmp_path, "ECR001,ECR009", {"main.tf": '''
-variable "kind" {}
+SHARED_KEY = '''
+variable "x" {}
 data "aws_ssm_parameter" "key" {
-  name = "/shared/kms/ecs-secrets-key-arn"
+  name = "%s"
 }
-''' + REPO % ('"app"', '  encryption_configuration {\n    encryption_type = var.kind\n'
-                       '    kms_key         = data.aws_ssm_parameter.key.value\n  }\n')})
-    assert results[("ECR009", "aws_ecr_repository.app")] == ("pass", "kms_key is read from SSM /shared/kms/ecs-secrets-key-arn")
-    assert results[("ECR001", "aws_ecr_repository.app")][0] == "unknown"  # AES256 would fail, KMS would pass
+resource "aws_ecr_repository" "app" {
+  name = "app"
+  encryption_configuration {
+    encryption_type = %s
+    kms_key         = data.aws_ssm_parameter.key.value
+  }
+}
+'''
 
 
-def test_ecr009_parameter_name_whose_known_part_cannot_be_the_shared_one_fails(tmp_path):
-    results = _lint(tmp_path, "ECR009", {"main.tf": '''
-variable "team" {}
-data "aws_ssm_parameter" "key" {
-  name = "/teams/${var.team}/kms"
-}
-''' + REPO % ('"app"', '  encryption_configuration {\n    encryption_type = "KMS"\n'
-                       '    kms_key         = data.aws_ssm_parameter.key.value\n  }\n')})
-    assert results[("ECR009", "aws_ecr_repository.app")] == (
-        "fail", "kms_key is read from SSM '/teams/${var.team}/kms', which cannot be the shared "
-                "/shared/kms/ecs-secrets-key-arn")
+@pytest.mark.parametrize("parameter, kind, ecr009", [
+    # AES256 (ECR009 does not apply) or KMS with the shared key: a pass either way
+    ("/shared/kms/ecs-secrets-key-arn", "var.x", ("pass", "kms_key is read from SSM /shared/kms/ecs-secrets-key-arn")),
+    ("/teams/${var.x}/kms", '"KMS"', ("fail", "kms_key is read from SSM '/teams/${var.x}/kms', which cannot be the "
+                                             "shared /shared/kms/ecs-secrets-key-arn")),
+])
+def test_ecr009_the_key_source_decides(tmp_path, parameter, kind, ecr009):
+    results = _lint(tmp_path, "ECR001,ECR009", {"main.tf": SHARED_KEY % (parameter, kind)})
+    assert results[("ECR009", "aws_ecr_repository.app")] == ecr009
+    # ECR001 stays undecided with an unknown type: AES256 would fail, KMS would pass
+    assert results[("ECR001", "aws_ecr_repository.app")][0] == ("unknown" if kind == "var.x" else "pass")
 
 
 # --- ECR006 ----------------------------------------------------------------------------------
