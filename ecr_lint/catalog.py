@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import yaml
 
+from ecr_lint import ruleschema
 from ecr_lint.model import Severity
 
 BUILTIN_RULES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
@@ -117,6 +118,10 @@ def load_rule_file(path: str, validator: Any) -> Rule:
         raise RuleFileError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     except OSError as exc:
         raise RuleFileError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        ruleschema.check_expansion(data)  # before anything walks it: YAML aliases could make it huge
+    except ruleschema.SchemaProblem as exc:
+        raise RuleFileError(f"{path}: {exc}") from None
     # the most specific error first: "severity: 'fatal' is not one of ..." before "title is required"
     errors = [] if validator is None else sorted(
         validator.iter_errors(data), key=lambda e: (-len(e.absolute_path), list(map(str, e.absolute_path))))
@@ -125,6 +130,11 @@ def load_rule_file(path: str, validator: Any) -> Rule:
         field_path = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         raise RuleFileError(f"{path}: {field_path}: {err.message}")
     check = data["check"]
+    if validator is not None:  # custom rules (built-in ones are checked by the test suite)
+        try:
+            ruleschema.check_schema(check.get("schema"))
+        except ruleschema.SchemaProblem as exc:
+            raise RuleFileError(f"{path}: {exc}") from None
     predicate = _resolve_predicate(path, check["predicate"]) if "predicate" in check else None
     applies = data["applies_to"]
     return Rule(

@@ -21,11 +21,14 @@ class Config:
     ignore: frozenset[str] = frozenset()
     fail_on: str = "error"                        # error | warning | never
     environment: str | None = None                # forces the environment of every repository
-    production_environments: tuple[str, ...] = ("prod", "production", "prd")
+    production_environments: tuple[str, ...] = ("prod", "production", "prd")   # words of the value, or globs
+    environment_tags: tuple[str, ...] = ("Environment", "env", "stage")        # tag keys, any case
+    environment_variables: tuple[str, ...] = ("environment", "env", "stage")
     unknown_environment: str = "production"       # production | unknown
     unknown_values: str = "warning"               # how an unknown verdict is reported: warning | error | pass
     required_tags: tuple[str, ...] = DEFAULT_REQUIRED_TAGS
     allowed_accounts: frozenset[str] = frozenset()
+    allowed_organizations: frozenset[str] = frozenset()   # organizations ECR005 conditions may name
     ssm_export_name: str = "/shared/ecr/{name}-repository-url"
     ssm_external: tuple[str, ...] = ("/shared/kms/*",)   # /shared/ parameters produced outside the linted stacks
     kms_key_parameter: str = "/shared/kms/ecs-secrets-key-arn"

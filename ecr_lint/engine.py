@@ -121,9 +121,9 @@ def _schema_check(rule: Rule, resource: Resource) -> Iterator[Verdict]:
     document = _jsonable(resource.attributes, unknown_reasons)
     if certainly_valid(rule.schema, document):
         return
-    from jsonschema import Draft202012Validator
+    from ecr_lint.ruleschema import validator  # offline $refs, RE2 regexes
 
-    for error in Draft202012Validator(rule.schema).iter_errors(document):
+    for error in validator(rule.schema).iter_errors(document):
         attribute = ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or None
         if error.validator != "required" and _mentions_unknown(error.instance):
             reason = next(iter(unknown_reasons.values()), "a value is unknown")

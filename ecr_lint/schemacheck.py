@@ -4,7 +4,8 @@ jsonschema costs ~70 ms to import, more than linting a stack. Most documents are
 this walks the same schema for the keywords it knows and answers True (valid), False
 (invalid) or None (a keyword it does not know). Only True is trusted; anything else goes to
 jsonschema, which also writes every message. tests/test_schemacheck.py checks that the two
-agree on generated documents.
+agree on generated documents. `pattern` runs on RE2 here and in ecr_lint/ruleschema.py's validator
+alike (linear time; ECMA-262-like ASCII \\d and \\w, where Python's re would match other scripts' digits).
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ def _keyword(keyword: str, expected: Any, schema: dict, value: Any, root: dict) 
         return _all(_check(expected, value[k], root) for k in extra)
     if keyword == "items":
         return True if not isinstance(value, list) else _all(_check(expected, v, root) for v in value)
+    if keyword == "pattern":
+        if not isinstance(value, str):
+            return True
+        if not isinstance(expected, str):
+            return None
+        from ecr_lint.ruleschema import search  # RE2, as the full validator: the two agree
+
+        return search(expected, value)
     if keyword in ("minItems", "maxItems", "minLength", "maxLength", "minimum", "maximum"):
         return _bound(keyword, expected, value)
     if keyword == "$ref":

@@ -165,8 +165,15 @@ DELIBERATE: dict[tuple[str, str, str, str], str] = {
         "attribute the document to the repository policy and drops the result (an UNKNOWN it hides).",
     ("checkov", "upstream/tests/terraform/checks/resource/aws/example_ECRPolicy/main.tf",
      "aws_ecr_repository_policy.cond_any_pass", "CKV_AWS_32"):
-        _UNDECLARED_LOCAL + "With `org_ids` declared (a value or an unknown variable), ECR005 passes it, like "
-        "checkov: the public principal is narrowed by `ForAnyValue:StringEquals aws:PrincipalOrgID`.",
+        _UNDECLARED_LOCAL + "With `org_ids` declared, ECR005 judges the organizations it names, like "
+        "`cond_equals_pass`: the public principal is narrowed by `ForAnyValue:StringEquals aws:PrincipalOrgID`.",
+    ("checkov", "upstream/tests/terraform/checks/resource/aws/example_ECRPolicy/main.tf",
+     "aws_ecr_repository_policy.cond_equals_pass", "CKV_AWS_32"):
+        "`Principal \"*\"` narrowed by `StringEquals aws:PrincipalOrgID = \"o-xxxxxxxxxxx\"`, a literal "
+        "organization. ECR005 compares it with this stack's own organization "
+        "(`data.aws_organizations_organization.<name>.id`, `${aws:ResourceOrgID}`) and `allowed_organizations`: "
+        "an organization nobody allowed lets every account in it pull, so it fails, naming the organization "
+        "(issue 12 item 8). Checkov passes any organization ID.",
     ("checkov", "upstream/tests/terraform/checks/resource/aws/example_ECRPolicy/main.tf",
      "aws_ecr_repository_policy.pass_without_principal", "CKV_AWS_32"):
         _UNDECLARED_LOCAL + "With `org_ids` declared, ECR005 fails it: an Allow statement with no Principal is "
@@ -184,7 +191,7 @@ DELIBERATE: dict[tuple[str, str, str, str], str] = {
         "`Principal \"*\"` narrowed only by `ForAllValues:StringEquals aws:PrincipalOrgID`: ForAllValues is true "
         "when the key is absent from the request (callers outside any organization, anonymous callers), so it "
         "does not narrow a public grant (AWS warns against ForAllValues with single-valued keys). ECR005 fails "
-        "it; checkov accepts it. The fix is plain `StringEquals` (as in `cond_equals_pass`, which both pass).",
+        "it; checkov accepts it. The fix is plain `StringEquals` (as in `cond_equals_pass`) on an allowed organization.",
     ("checkov", "upstream/tests/terraform/runner/resources/plan/tfplan.json", "aws_ecr_repository.repository",
      "CKV_AWS_51"): _CORP_PLAN,
     ("checkov", "upstream/tests/terraform/runner/tf_plan_skip_check_regex/resource/tfplan1.json",

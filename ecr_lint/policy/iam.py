@@ -28,23 +28,34 @@ PUSH_NEEDS = (
 )
 PULL_NEEDS = ("ecr:GetDownloadUrlForLayer",)
 
-# Condition keys (lowercased) whose presence limits who can use a public grant.
-# aws:Source* keys are included: they exist only in service-to-service requests, so a
-# positive condition on them also shuts out every IAM principal calling directly.
-NARROWING_KEYS = frozenset(
-    {
-        "aws:principalorgid",
-        "aws:principalorgpaths",
-        "aws:principalaccount",
-        "aws:principalarn",
-        "aws:sourceaccount",
-        "aws:sourceorgid",
-        "aws:sourceorgpaths",
-        "aws:sourcearn",
-    }
-)
+# Condition keys that name who makes the request (AWS global condition keys), by what part
+# of their value names an account or an organization. Lowercased: IAM key names are
+# case-insensitive. aws:Source* keys exist only in service-to-service requests (a service
+# acting for a resource of that account or organization); aws:SourceOwner is the older
+# spelling of aws:SourceAccount that SNS and SES policies still use.
+_ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner"})
 _ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+_ORG_KEYS = frozenset({"aws:principalorgid", "aws:sourceorgid"})
 _ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
+_USERID_KEYS = frozenset({"aws:userid"})
+PRINCIPAL_KEYS = _ACCOUNT_KEYS | _ARN_KEYS | _ORG_KEYS | _ORG_PATH_KEYS | _USERID_KEYS
+_KEY_NAMES = {k.lower(): k for k in (
+    "aws:PrincipalAccount", "aws:SourceAccount", "aws:SourceOwner", "aws:PrincipalArn", "aws:SourceArn",
+    "aws:PrincipalOrgID", "aws:SourceOrgID", "aws:PrincipalOrgPaths", "aws:SourceOrgPaths", "aws:userid")}
+
+# Operators under which a condition admits only the values it lists, and fails when the key is
+# absent from the request. In StringLike, ArnLike and ArnEquals "*" and "?" are wildcards
+# (ArnEquals is ArnLike under another name); in StringEquals they are literal characters.
+_EXACT_OPERATORS = frozenset({"stringequals", "stringequalsignorecase"})
+_PATTERN_OPERATORS = frozenset({"stringlike", "arnlike", "arnequals"})
+
+# data.aws_organizations_organization.X.id is the organization the stack applies in.
+_OWN_ORGANIZATION = re.compile(
+    rf"\$\{{(?:module\.{_SEGMENT}\.)*data\.aws_organizations_organization\.{_SEGMENT}\.id\}}"
+)
+# IAM policy variables resolved from the request: the repository's own account and organization.
+_OWN_ACCOUNT_VARIABLE = "${aws:resourceaccount}"
+_OWN_ORGANIZATION_VARIABLE = "${aws:resourceorgid}"
 
 
 class PolicyShapeError(ValueError):
@@ -378,22 +389,36 @@ def grant_unknowns(doc: Any) -> list[str]:
 
 
 def principal_problems(
-    doc: Any, allowed_accounts: frozenset[str], own_account: str | None = None
+    doc: Any,
+    allowed_accounts: frozenset[str],
+    own_account: str | None = None,
+    allowed_organizations: frozenset[str] = frozenset(),
 ) -> PrincipalVerdict:
     """ECR005: principals of a repository or registry policy (resource-based policies).
 
     AWS facts relied on:
     - Principal "*" and {"AWS": "*"} mean every AWS principal, including anonymous callers
       and every other account; an account field with a wildcard is the same in effect.
-    - Such a grant is limited by a positive condition on one of NARROWING_KEYS
-      (aws:PrincipalOrgID/OrgPaths/Account/Arn, aws:SourceAccount/OrgID/OrgPaths/Arn) with a
-      non-negated, non-IfExists operator: when the key is absent from the request the
-      condition fails. A value whose scope (the account of an ARN, the organization of an
-      org path, the whole value otherwise) is a wildcard does not narrow; a placeholder does
-      (it stands for one specific organization or account chosen by the stack).
+    - Such a grant is limited by a positive condition on a key that names the caller
+      (PRINCIPAL_KEYS): the values of one key are alternatives (OR), separate keys and
+      operators must all hold (AND). So the grant is as narrow as its narrowest such
+      condition: it passes when one condition admits only this account, allowed accounts and
+      allowed organizations; a condition that admits another account, any account (a wildcard
+      in its account part) or one that cannot be known is reported as such.
+    - Only StringEquals(IgnoreCase), StringLike, ArnEquals and ArnLike narrow, alone or as
+      ForAnyValue: (false when the key is absent). Negated operators, ...IfExists, Null and
+      ForAllValues: all hold when the key is absent (anonymous callers have no account).
+    - Accounts in values: aws:PrincipalAccount/SourceAccount/SourceOwner are account IDs;
+      aws:PrincipalArn/SourceArn name the account in their fifth field (StringLike's "*"
+      matches ":" too, so a wildcard before that field can reach any account; the Arn
+      operators compare field by field); aws:userid starts with the account for the root
+      user and federated users, with a unique ID (AIDA..., AROA...) otherwise, whose
+      account cannot be told; aws:PrincipalOrgID/SourceOrgID are organizations, and
+      aws:PrincipalOrgPaths/SourceOrgPaths start with one.
     - "arn:PARTITION:iam::ACCOUNT:root" and "ACCOUNT" mean that whole account; role and user
-      ARNs belong to the account in the ARN. data.aws_caller_identity.*.account_id is the
-      account the stack applies in, so it is this account.
+      ARNs belong to the account in the ARN. data.aws_caller_identity.*.account_id and the
+      policy variable ${aws:ResourceAccount} are this account;
+      data.aws_organizations_organization.*.id and ${aws:ResourceOrgID} this organization.
     - Service principals ("ecr.amazonaws.com", "lambda.amazonaws.com") act for AWS services
       and pass; a wildcard in one is a failure.
     - Federated principals (OIDC/SAML/Cognito identities) belong in role trust policies;
@@ -403,6 +428,7 @@ def principal_problems(
     - A resource-based policy statement must name a principal; one with none is a failure.
     Deny statements only take access away and are ignored.
     """
+    trusted = _Trusted(allowed_accounts | ({own_account} if own_account else set()), allowed_organizations)
     failures: list[str] = []
     unknowns: list[str] = []
     for stmt in _allow_statements(doc):
@@ -412,34 +438,34 @@ def principal_problems(
         if not stmt.principals:
             failures.append(f"{stmt.label} has no Principal; a repository policy statement must name one")
         for kind, value in stmt.principals:
-            verdict, message = _principal_verdict(stmt, kind, value, allowed_accounts, own_account)
+            verdict, messages = _principal_verdict(stmt, kind, value, trusted)
             if verdict == "fail":
-                failures.append(message)
+                failures.extend(messages)
             elif verdict == "unknown":
-                unknowns.append(message)
+                unknowns.extend(messages)
     return PrincipalVerdict(tuple(_dedupe(failures)), tuple(_dedupe(unknowns)))
 
 
-def _principal_verdict(
-    stmt: Statement, kind: str, value: str, allowed: frozenset[str], own: str | None
-) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Trusted:
+    accounts: frozenset[str]
+    organizations: frozenset[str]
+
+
+def _principal_verdict(stmt: Statement, kind: str, value: str, trusted: _Trusted) -> tuple[str, tuple[str, ...]]:
     shown = "*" if kind == "*" else f'{kind} "{value}"'
     if kind == "*" or (kind == "AWS" and _is_public_aws(value)):
-        if _is_narrowed(stmt):
-            return "pass", ""
-        return "fail", (
-            f"{stmt.label} allows public principal {shown} without a condition on "
-            "aws:PrincipalOrgID, aws:PrincipalAccount or a similar key"
-        )
+        return _public_verdict(stmt, shown, trusted)
     if kind == "Service":
         if _has_wildcard(PLACEHOLDER.sub("", value)):
-            return "fail", f"{stmt.label} allows service principal {shown} with a wildcard"
-        return "pass", ""
+            return "fail", (f"{stmt.label} allows service principal {shown} with a wildcard",)
+        return "pass", ()
     if kind == "Federated":
-        return "fail", f"{stmt.label} allows federated principal {shown}; grant the IAM role it assumes instead"
+        return "fail", (f"{stmt.label} allows federated principal {shown}; grant the IAM role it assumes instead",)
     if kind != "AWS":
-        return "fail", f"{stmt.label} allows principal {shown}, which ECR policies do not support"
-    return _aws_account_verdict(stmt, value, allowed, own)
+        return "fail", (f"{stmt.label} allows principal {shown}, which ECR policies do not support",)
+    verdict, message = _aws_account_verdict(stmt, value, trusted.accounts)
+    return verdict, (message,) if message else ()
 
 
 def _principal_account(value: str) -> str | None:
@@ -459,7 +485,7 @@ def _is_public_aws(value: str) -> bool:
     return account is not None and _has_wildcard(PLACEHOLDER.sub("", account))
 
 
-def _aws_account_verdict(stmt: Statement, value: str, allowed: frozenset[str], own: str | None) -> tuple[str, str]:
+def _aws_account_verdict(stmt: Statement, value: str, allowed: frozenset[str]) -> tuple[str, str]:
     account = _principal_account(value)
     if account is None:
         return "fail", f'{stmt.label} allows AWS principal "{value}" whose account cannot be determined'
@@ -473,32 +499,104 @@ def _aws_account_verdict(stmt: Statement, value: str, allowed: frozenset[str], o
         )
     if not _ACCOUNT_ID.match(account):
         return "fail", f'{stmt.label} allows AWS principal "{value}" whose account cannot be determined'
-    if account in allowed or account == own:
+    if account in allowed:
         return "pass", ""
     return "fail", f'{stmt.label} allows account {account} ("{value}"), which is not an allowed account'
 
 
-def _is_narrowed(stmt: Statement) -> bool:
-    return any(_narrows(op, key, values) for op, key, values in stmt.conditions)
+def _public_verdict(stmt: Statement, shown: str, trusted: _Trusted) -> tuple[str, tuple[str, ...]]:
+    """A public grant is as narrow as the narrowest condition that names the caller."""
+    judged = [
+        [(verdict, f"{stmt.label} allows public principal {shown} {message}")
+         for verdict, message in (_judge_value(op, key, v, trusted) for v in values)]
+        for op, key, values in stmt.conditions
+        if _narrowing_operator(op) is not None and key in PRINCIPAL_KEYS and values
+    ]
+    if not judged:
+        return "fail", (
+            f"{stmt.label} allows public principal {shown} without a condition on "
+            "aws:PrincipalOrgID, aws:PrincipalAccount or a similar key",
+        )
+    if any(all(verdict == "pass" for verdict, _ in condition) for condition in judged):
+        return "pass", ()
+    failures = tuple(m for condition in judged for verdict, m in condition if verdict == "fail")
+    if failures:
+        return "fail", failures
+    return "unknown", tuple(m for condition in judged for verdict, m in condition if verdict == "unknown")
 
 
-def _narrows(operator: str, key: str, values: tuple[str, ...]) -> bool:
+def _narrowing_operator(operator: str) -> str | None:
+    """The base operator when a condition with it admits only its values, else None."""
     op = operator.lower()
-    # Negated operators, IfExists, Null and ForAllValues all hold when the key is absent.
-    if key not in NARROWING_KEYS or not values or "not" in op or op.endswith("ifexists") or op == "null":
-        return False
-    if op.startswith("forallvalues:"):
-        return False
-    return all(not _has_wildcard(PLACEHOLDER.sub("", _scope_of(key, v))) for v in values)
+    if op.startswith("foranyvalue:"):
+        op = op[len("foranyvalue:"):]
+    if op in _EXACT_OPERATORS or op in _PATTERN_OPERATORS:
+        return op
+    return None  # negated, ...IfExists, Null, ForAllValues:, or not a string/ARN comparison
 
 
-def _scope_of(key: str, value: str) -> str:
-    """The part of a condition value that decides who is let in."""
-    if PLACEHOLDER.fullmatch(value):
-        return value
+def _judge_value(operator: str, key: str, value: str, trusted: _Trusted) -> tuple[str, str]:
+    """("pass" | "fail" | "unknown", what the value lets in) for one value of a caller-naming key."""
+    op = _narrowing_operator(operator)
+    wildcards = op in _PATTERN_OPERATORS
+    said = f'{_KEY_NAMES.get(key, key)} "{value}"'
+    if key in _ORG_KEYS or key in _ORG_PATH_KEYS:
+        organization = value.split("/", 1)[0] if key in _ORG_PATH_KEYS else value
+        return _judge_part("organization", organization, said, wildcards, trusted.organizations)
     if key in _ARN_KEYS:
-        parts = value.split(":")
-        return parts[4] if len(parts) > 5 else "*"  # not an ARN: assume the worst
-    if key in _ORG_PATH_KEYS:
-        return value.split("/", 1)[0]
-    return value
+        account, problem = _arn_account(value, wildcards and op == "stringlike")
+    elif key in _USERID_KEYS:
+        account, problem = _userid_account(value, wildcards)
+    else:
+        account, problem = value, None
+    if problem is not None:
+        verdict, why = problem
+        return verdict, f"when {said}, {why}"
+    return _judge_part("account", account, said, wildcards, trusted.accounts)
+
+
+def _arn_account(value: str, colon_wildcards: bool) -> tuple[str, tuple[str, str] | None]:
+    """The account field of an ARN condition value, or (verdict, why) when it has none."""
+    if PLACEHOLDER.fullmatch(value):
+        return value, None
+    fields = value.split(":")
+    if len(fields) < 6 or fields[0] != "arn":
+        if _has_wildcard(PLACEHOLDER.sub("", value)):
+            return "", ("fail", "which matches ARNs of any account")
+        return "", ("fail", "which is not an ARN")
+    if colon_wildcards and _has_wildcard(PLACEHOLDER.sub("", ":".join(fields[:4]))):
+        # StringLike's * also matches ":", so the account need not be in the fifth field
+        return "", ("fail", "which matches ARNs of any account (in StringLike a wildcard before the account "
+                            "field also matches \":\"; use ArnLike)")
+    if fields[4] == "":
+        return "", ("unknown", "an ARN without an account field, whose owner cannot be told from the policy")
+    return fields[4], None
+
+
+def _userid_account(value: str, wildcards: bool) -> tuple[str, tuple[str, str] | None]:
+    """The account of an aws:userid value: its first part when that is an account ID."""
+    head = value.split(":", 1)[0]
+    if wildcards and _has_wildcard(PLACEHOLDER.sub("", head)):
+        return "", ("fail", "which matches callers of any account")
+    if _ACCOUNT_ID.match(head) or has_placeholder(head):
+        return head, None
+    return "", ("unknown", f"a unique ID ({head}) whose account cannot be told from the policy")
+
+
+def _judge_part(what: str, part: str, said: str, wildcards: bool, allowed: frozenset[str]) -> tuple[str, str]:
+    """Judge the account or organization a condition value names."""
+    own = (_OWN_ACCOUNT, _OWN_ACCOUNT_VARIABLE) if what == "account" else (_OWN_ORGANIZATION, _OWN_ORGANIZATION_VARIABLE)
+    if own[0].fullmatch(part) or part.lower() == own[1]:
+        return "pass", ""
+    if has_placeholder(part):
+        if any(":" in m for m in PLACEHOLDER.findall(part)):  # an IAM policy variable: a value of the request
+            return "fail", f"when {said}, which is not a fixed {what}"
+        return "unknown", f"when {said}, whose {what} is known only at plan time"
+    if wildcards and _has_wildcard(part):
+        return "fail", f"when {said}, which admits any {what} matching {part!r}"
+    if part in allowed:
+        return "pass", ""
+    if what == "account" and not _ACCOUNT_ID.match(part):
+        return "fail", f"when {said}, and {part!r} is not an account ID"
+    setting = "allowed_accounts" if what == "account" else "allowed_organizations"
+    return "fail", f"to {what} {part} ({said}), which is neither this {what} nor in {setting}"

@@ -86,5 +86,34 @@ def _decode_json(value: Any) -> Document:
         return Document(error=f"not valid JSON: {exc}")
 
 
+def fits(parts: list[str], text: str) -> bool:
+    """Whether `text` is parts[0] + anything + parts[1] + ... + anything + parts[-1].
+
+    Greedy left-to-right search: linear in the text, whatever the parts (no regex backtracking).
+    """
+    if len(parts) == 1:
+        return text == parts[0]
+    first, *middle, last = parts
+    if len(text) < len(first) + len(last) or not text.startswith(first) or not text.endswith(last):
+        return False
+    at, end = len(first), len(text) - len(last)
+    for part in middle:
+        found = text.find(part, at, end)
+        if found < 0:
+            return False
+        at = found + len(part)
+    return True
+
+
+def may_be(value: Any, text: str) -> bool:
+    """Whether a value, possibly Unknown with a partly known string, could turn out to be `text`."""
+    value = plain(value)
+    if isinstance(value, Unknown):
+        from ecr_lint.policy.iam import PLACEHOLDER
+
+        return not isinstance(value.partial, str) or fits(PLACEHOLDER.split(value.partial), text)
+    return value == text
+
+
 def name_of(resource: Resource, attribute: str = "name") -> Any:
     return plain(resource.attributes.get(attribute))

@@ -69,8 +69,9 @@ def cross_stack_ssm(stacks: list, config: Any) -> Iterator[Any]:
     yield from _two_producers(exports)
     for param in imports:
         if isinstance(param.name, Unknown):
-            yield Located(param.address, param.file, param.line,
-                          Verdict(Status.UNKNOWN, f"cannot tell which parameter it reads: {param.name.reason}"), param.stack)
+            verdict = _unknown_read(param.name, exported, external)
+            if verdict is not None:
+                yield Located(param.address, param.file, param.line, verdict, param.stack)
             continue
         if not isinstance(param.name, str) or not param.name.startswith(SHARED_PREFIX):
             continue
@@ -114,6 +115,33 @@ def _two_producers(exports: list[Parameter]) -> Iterator[Any]:
             yield Located(param.address, param.file, param.line, Verdict(
                 Status.FAIL, f"{name} is also written by {others}: the last apply wins, and consumers read "
                 "whichever stack ran last (give each export its own name)", severity=Severity.ERROR), param.stack)
+
+
+def _unknown_read(name: Unknown, exported: set[str], external: tuple[str, ...]) -> Verdict | None:
+    """A read whose name is partly known: decided when its known prefix settles it."""
+    from ecr_lint.policy.iam import PLACEHOLDER
+
+    prefix = PLACEHOLDER.split(name.partial, 1)[0] if isinstance(name.partial, str) else ""
+    if not (prefix.startswith(SHARED_PREFIX) or SHARED_PREFIX.startswith(prefix)):
+        return None  # not under /shared/, whatever the rest is: not a cross-stack read
+    if prefix.startswith(SHARED_PREFIX) and not any(n.startswith(prefix) for n in exported) and not any(
+            _glob_may_start_with(pattern, prefix) for pattern in external):
+        return Verdict(Status.FAIL, f"no linted stack exports a parameter under {prefix} (the name is "
+                       f"{name.partial}): the producer is missing (lint it together, or list the parameter in "
+                       "ssm_external)", severity=Severity.WARNING)
+    return Verdict(Status.UNKNOWN, f"cannot tell which parameter it reads: {name.reason}")
+
+
+def _glob_may_start_with(pattern: str, prefix: str) -> bool:
+    """Whether some name matching the glob starts with `prefix` (its literal head decides)."""
+    head = pattern
+    for i, ch in enumerate(pattern):
+        if ch in "*?[":
+            head = pattern[:i]
+            break
+    else:
+        return pattern.startswith(prefix)
+    return head.startswith(prefix) or prefix.startswith(head)
 
 
 def _cycles(edges: dict) -> list[list[str]]:

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Ref, Resource, Unknown, Verdict
 from ecr_lint.policy import iam
-from ecr_lint.predicates.common import address_type, blocks, decode_json, fail, passed, unknown
+from ecr_lint.predicates.common import address_type, blocks, decode_json, fail, may_be, passed, unknown
 
 # Where each resource type keeps its policy documents.
 POLICY_ATTRIBUTES = {
@@ -86,14 +86,24 @@ def managed_policy_problems(resource: Resource) -> Verdict | None:
     if resource.type not in _ATTACHMENTS and not (resource.type == "aws_iam_role" and "managed_policy_arns" in resource.attributes):
         return None
     arns = plain(resource.attributes.get("policy_arn" if resource.type in _ATTACHMENTS else "managed_policy_arns"))
-    if isinstance(arns, Unknown):
+    if isinstance(arns, Unknown) and not isinstance(arns.partial, str):
         return unknown(f"the attached policy is unknown: {arns.reason}")
+    undecided = None
     for arn in arns if isinstance(arns, list) else [arns]:
         arn = plain(arn)
-        if isinstance(arn, str) and arn.startswith("arn:aws") and ":iam::aws:policy/" in arn:
+        if isinstance(arn, Unknown):
+            known = arn.partial if isinstance(arn.partial, str) else ""
+            if ":iam::aws:policy/" in known and not iam.has_placeholder(known.split(":iam::", 1)[1]):
+                arn = known  # only the partition is unknown: the policy is named
+            elif any(may_be(arn, f"arn:aws:iam::aws:policy/{name}") for name in AWS_MANAGED_ECR_POLICIES):
+                undecided = undecided or arn
+                continue
+        if isinstance(arn, str) and arn.startswith("arn:") and ":iam::aws:policy/" in arn:
             name = arn.rsplit("/", 1)[-1]
             if name in AWS_MANAGED_ECR_POLICIES:
                 return fail(f"attaches the AWS-managed {name}, which {AWS_MANAGED_ECR_POLICIES[name]}")
+    if undecided is not None:  # one attached policy is not known: it may be a broad AWS-managed one
+        return unknown(f"the attached policy is unknown: {undecided.reason}")
     if resource.type in _ATTACHMENTS:
         return passed("attaches no AWS-managed ECR policy")
     return None
@@ -106,6 +116,16 @@ def own_accounts(stack: Any) -> frozenset[str]:
         account = plain(identity.attributes.get("account_id"))
         if identity.mode == "data" and isinstance(account, str) and account.isdigit():
             found.add(account)
+    return frozenset(found)
+
+
+def own_organizations(stack: Any) -> frozenset[str]:
+    """This organization, where a plan has read data.aws_organizations_organization."""
+    found = set()
+    for org in stack.of_type("aws_organizations_organization"):
+        org_id = plain(org.attributes.get("id"))
+        if org.mode == "data" and isinstance(org_id, str) and org_id.startswith("o-"):
+            found.add(org_id)
     return frozenset(found)
 
 
@@ -168,7 +188,9 @@ def repository_policy_principals(resource: Resource, ctx: Any) -> Iterator[Verdi
             continue
         data = _stack_principals_as_own_account(data, ctx)
         try:
-            verdict = iam.principal_problems(data, frozenset(ctx.config.allowed_accounts) | own_accounts(ctx.stack))
+            verdict = iam.principal_problems(
+                data, frozenset(ctx.config.allowed_accounts) | own_accounts(ctx.stack),
+                allowed_organizations=frozenset(ctx.config.allowed_organizations) | own_organizations(ctx.stack))
         except iam.PolicyShapeError as exc:
             yield fail(f"{attribute} is not a valid IAM policy: {exc}", "policy")
             continue

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Ref, Resource, Unknown, Verdict
-from ecr_lint.predicates.common import address_type, blocks, fail, name_of, passed, unknown
+from ecr_lint.predicates.common import address_type, blocks, fail, may_be, name_of, passed, unknown
 
 CUSTOMER_KEY_RESOURCES = {"aws_kms_key", "aws_kms_alias", "aws_kms_replica_key", "aws_kms_external_key",
                           "aws_kms_replica_external_key"}
@@ -29,6 +29,10 @@ def _encryption(resource: Resource) -> tuple[dict | None, Verdict | None]:
     if kind is None:
         kind = "AES256"
     if isinstance(kind, Unknown):
+        if _no_key(config.get("kms_key")):
+            # AES256 or KMS without a key: either way, no customer-managed key
+            return None, fail(f"no kms_key is set, so whatever encryption_type turns out to be ({kind.reason}), the "
+                              "repository is not encrypted with a customer-managed KMS key", "encryption_configuration")
         return None, unknown(f"encryption_type is unknown: {kind.reason}", "encryption_configuration")
     if kind == "AES256":
         return None, fail('encryption_type = "AES256" uses an AWS-owned key, not a customer-managed KMS key',
@@ -36,6 +40,10 @@ def _encryption(resource: Resource) -> tuple[dict | None, Verdict | None]:
     if kind not in ("KMS", "KMS_DSSE"):
         return None, fail(f"encryption_type = {kind!r} is not KMS or KMS_DSSE", "encryption_configuration")
     return config, None
+
+
+def _no_key(key: Any) -> bool:
+    return not isinstance(key, Ref) and plain(key) in (None, "")
 
 
 def kms_cmk(resource: Resource, ctx: Any) -> Iterator[Verdict]:
@@ -87,22 +95,20 @@ def _judge_key(key: Any, ctx: Any) -> Verdict:
 def kms_from_shared_ssm(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     wanted = ctx.config.kms_key_parameter
     config, verdict = _encryption(resource)
-    if verdict is not None:
-        if verdict.status.value == "unknown":
-            yield verdict
-        else:  # ECR001 already fails it; a second finding would only be noise
-            yield passed("not applicable: no customer-managed key (ECR001 reports that)", "encryption_configuration")
+    if verdict is not None and verdict.status.value == "unknown":
+        # The key's source decides when it is the shared parameter: with AES256 this rule does
+        # not apply, with KMS it passes.
+        configs = blocks(resource.attributes, "encryption_configuration")
+        source = _shared_parameter_verdict(configs[0].get("kms_key"), wanted, ctx) if configs else None
+        yield source if source is not None and source.status.value == "pass" else verdict
+        return
+    if verdict is not None:  # ECR001 already fails it; a second finding would only be noise
+        yield passed("not applicable: no customer-managed key (ECR001 reports that)", "encryption_configuration")
         return
     key = config.get("kms_key")
-    if isinstance(key, Ref) and address_type(key.address) == ("data", "aws_ssm_parameter"):
-        target = ctx.graph.resource(key.address)
-        name = name_of(target) if target is not None else None
-        if isinstance(name, Unknown):
-            yield unknown(f"the SSM parameter name is unknown: {name.reason}", "encryption_configuration")
-        elif name == wanted:
-            yield passed(f"kms_key is read from SSM {wanted}", "encryption_configuration")
-        else:
-            yield fail(f"kms_key is read from SSM {name!r}, not the shared {wanted}", "encryption_configuration")
+    source = _shared_parameter_verdict(key, wanted, ctx)
+    if source is not None:
+        yield source
         return
     inner = plain(key)
     if isinstance(inner, Unknown) and not isinstance(key, Ref):
@@ -114,3 +120,19 @@ def kms_from_shared_ssm(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     source = key.address if isinstance(key, Ref) else repr(inner)
     yield fail(f"kms_key comes from {source}, not from data \"aws_ssm_parameter\" {wanted}",
                "encryption_configuration")
+
+
+def _shared_parameter_verdict(key: Any, wanted: str, ctx: Any) -> Verdict | None:
+    """ECR009's verdict when kms_key is read from an SSM parameter data source, else None."""
+    if not (isinstance(key, Ref) and address_type(key.address) == ("data", "aws_ssm_parameter")):
+        return None
+    target = ctx.graph.resource(key.address)
+    name = name_of(target) if target is not None else None
+    if isinstance(name, Unknown):
+        if not may_be(name, wanted):
+            return fail(f"kms_key is read from SSM {name.partial!r}, which cannot be the shared {wanted}",
+                        "encryption_configuration")
+        return unknown(f"the SSM parameter name is unknown: {name.reason}", "encryption_configuration")
+    if name == wanted:
+        return passed(f"kms_key is read from SSM {wanted}", "encryption_configuration")
+    return fail(f"kms_key is read from SSM {name!r}, not the shared {wanted}", "encryption_configuration")

@@ -7,14 +7,14 @@ from typing import Any, Iterator
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Ref, Resource, Unknown, Verdict
 from ecr_lint.policy.lifecycle import analyse_lifecycle_policy
-from ecr_lint.predicates.common import address_type, decode_json, fail, passed, unknown
+from ecr_lint.predicates.common import address_type, decode_json, fail, may_be, passed, unknown
 
 
 def _policy_index(stack: Any) -> tuple[dict, dict, list]:
     """Lifecycle policies by the repository resource they reference, and by literal name."""
     by_address: dict[str, list[Resource]] = {}
     by_name: dict[str, list[Resource]] = {}
-    undecided: list[str] = []
+    undecided: list[tuple[Resource, Unknown]] = []
     for policy in stack.of_type("aws_ecr_lifecycle_policy"):
         target = policy.attributes.get("repository")
         if isinstance(target, Ref) and address_type(target.address) == ("managed", "aws_ecr_repository"):
@@ -22,7 +22,7 @@ def _policy_index(stack: Any) -> tuple[dict, dict, list]:
             continue  # a reference to a repository resource: that one, and no other
         value = plain(target)
         if isinstance(value, Unknown):
-            undecided.append(f"{policy.address}.repository is unknown: {value.reason}")
+            undecided.append((policy, value))
         elif isinstance(value, str):
             by_name.setdefault(value, []).append(policy)
     return by_address, by_name, undecided
@@ -31,14 +31,21 @@ def _policy_index(stack: Any) -> tuple[dict, dict, list]:
 def policies_for(repository: Resource, ctx: Any) -> tuple[list[Resource], list[str]]:
     """Lifecycle policies pointing at the repository, by reference or by its literal name.
 
-    Returns (matches, reasons why some policies could not be matched).
+    Returns (matches, reasons why some policies may point at it but cannot be matched).
     """
     by_address, by_name, undecided = ctx.memo("lifecycle-policies", lambda: _policy_index(ctx.stack))
     name = plain(repository.attributes.get("name"))
     matches = list(by_address.get(repository.address, []))
+    reasons = []
     if isinstance(name, str):
         matches += by_name.get(name, [])
-    return matches, undecided
+    elif isinstance(name, Unknown) and by_name:
+        named = ", ".join(f"{p.address} names repository {n!r}" for n, ps in by_name.items() for p in ps)
+        reasons.append(f"this repository's name is unknown ({name.reason}), and {named}, which may be it")
+    for policy, value in undecided:
+        if not isinstance(name, str) or may_be(value, name):  # a known part that cannot be this name rules it out
+            reasons.append(f"{policy.address}.repository is unknown: {value.reason}")
+    return matches, reasons
 
 
 def lifecycle_policy(resource: Resource, ctx: Any) -> Iterator[Verdict]:

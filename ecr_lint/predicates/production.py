@@ -8,24 +8,22 @@ from typing import Any, Iterator
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Resource, Unknown, Verdict
 from ecr_lint.predicates.common import decode_json, fail, passed, unknown
-from ecr_lint.predicates.mutability import environment_of
+from ecr_lint.predicates.environment import production_of
 
 
 def _production(resource: Resource, ctx: Any) -> tuple[bool | None, str]:
-    env, source = environment_of(resource, ctx)
-    production = {p.lower() for p in ctx.config.production_environments}
-    if isinstance(env, str):
-        return env.lower() in production, f"environment {env!r} from {source}"
-    why = env.reason if isinstance(env, Unknown) else f"environment comes from {source}"
-    if ctx.config.unknown_environment == "production":
-        return True, f"unknown environment treated as production ({why})"
-    return None, why
+    env = production_of(resource, ctx)
+    return env.production, env.label
 
 
 def force_delete_in_production(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     value = plain(resource.attributes.get("force_delete"))
     if isinstance(value, Unknown):
-        yield unknown(f"force_delete is unknown: {value.reason}", "force_delete")
+        production, label = _production(resource, ctx)
+        if production is False:  # force_delete matters only in production
+            yield passed(f"not production ({label}), whatever force_delete is", "force_delete")
+        else:
+            yield unknown(f"force_delete is unknown: {value.reason}", "force_delete")
         return
     if value not in (True, "true"):
         yield passed("force_delete is not set", "force_delete")
@@ -67,6 +65,10 @@ def digest_pinning(resource: Resource, ctx: Any) -> Iterator[Verdict]:
             continue  # not an ECR image: outside this rule
         found = True
         if "@sha256:" in image:
+            continue
+        if production is None:  # tags are fine outside production
+            yield unknown(f"container {name!r} runs {image} by tag, and cannot tell whether this is production: "
+                          f"{label}", "container_definitions")
             continue
         yield fail(f"container {name!r} runs {image} by tag in production ({label}): pin it by @sha256: digest",
                    "container_definitions")

@@ -33,21 +33,30 @@ def scan_on_push(resource: Resource, ctx: Any) -> Iterator[Verdict]:
 
 
 def _registry_coverage(resource: Resource, ctx: Any) -> Verdict:
+    """Whether a registry scanning rule scans this repository on push; one that does decides,
+    whatever other rules leave unknown."""
     name = plain(resource.attributes.get("name"))
     configs = ctx.stack.of_type("aws_ecr_registry_scanning_configuration")
+    undecided: list[str] = []
     for config in configs:
         scan_type = plain(config.attributes.get("scan_type"))
         for rule in blocks(config.attributes, "rule"):
             frequency = plain(rule.get("scan_frequency"))
             if isinstance(scan_type, Unknown) or isinstance(frequency, Unknown):
-                return unknown(f"{config.address}: scan settings are unknown")
+                undecided.append(f"{config.address}: scan settings are unknown")
+                continue
             on_push = frequency in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN") if scan_type == "ENHANCED" else frequency == "SCAN_ON_PUSH"
             if not on_push:
                 continue
             for flt in blocks(rule, "repository_filter"):
                 pattern = plain(flt.get("filter"))
+                if isinstance(pattern, str) and pattern and not pattern.strip("*"):
+                    return passed(f"covered by {config.address} ({scan_type} {frequency}, filter {pattern!r}: "
+                                  "every repository)")
                 if isinstance(pattern, Unknown) or isinstance(name, Unknown):
-                    return unknown(f"{config.address}: cannot match its filter against the repository name")
-                if isinstance(pattern, str) and isinstance(name, str) and fnmatch.fnmatchcase(name, pattern):
+                    undecided.append(f"{config.address}: cannot match its filter against the repository name")
+                elif isinstance(pattern, str) and isinstance(name, str) and fnmatch.fnmatchcase(name, pattern):
                     return passed(f"covered by {config.address} ({scan_type} {frequency}, filter {pattern!r})")
+    if undecided:
+        return unknown(undecided[0])
     return fail("no registry scanning rule covers it")

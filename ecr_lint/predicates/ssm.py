@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 from ecr_lint.evaluate import plain
 from ecr_lint.model import Ref, Resource, Unknown, Verdict
-from ecr_lint.predicates.common import fail, passed, unknown
+from ecr_lint.predicates.common import fail, fits, may_be, passed, unknown
 from ecr_lint.sensitive import keep_mark, shown
 
 
@@ -26,21 +26,38 @@ def exports_of(repository: Resource, ctx: Any) -> list[Resource]:
 
 def ssm_export(resource: Resource, ctx: Any) -> Iterator[Verdict]:
     name = plain(resource.attributes.get("name"))
+    exports = exports_of(resource, ctx)
+    names = [plain(p.attributes.get("name")) for p in exports]
     if isinstance(name, Unknown):
+        # Whatever the name is, a missing export stays missing, and an export whose name cannot
+        # fit the pattern for any repository name is not the one wanted.
+        template = ctx.config.ssm_export_name.split("{name}")
+        pattern = ctx.config.ssm_export_name.replace("{name}", "<name>")
+        if not exports:
+            yield fail(f"repository_url is not written to an aws_ssm_parameter (expected {pattern}, whatever the "
+                       "repository name turns out to be)")
+            return
+        if not any(isinstance(n, Unknown) or (isinstance(n, str) and fits(template, n)) for n in names):
+            yield fail(f"repository_url is exported as {', '.join(map(_shown, names))}, which no repository name "
+                       f"makes {pattern}")
+            return
         yield unknown(f"the repository name is unknown: {name.reason}", "name")
         return
     if not isinstance(name, str) or not name:
         yield fail("the repository has no name (Terraform requires one), so nothing can export it", "name")
         return
     expected = keep_mark(name, ctx.config.ssm_export_name.format(name=str(name)))
-    exports = exports_of(resource, ctx)
     if not exports:
         yield fail(f"repository_url is not written to an aws_ssm_parameter (expected {expected})")
         return
-    names = [plain(p.attributes.get("name")) for p in exports]
     if expected in names:
         yield passed(f"exported to SSM {expected}")
-    elif any(isinstance(n, Unknown) for n in names):
+    elif any(isinstance(n, Unknown) and may_be(n, expected) for n in names):
         yield unknown(f"the export's parameter name is unknown (expected {expected})")
     else:
-        yield fail(f"repository_url is exported as {', '.join(map(shown, names))}, expected {expected}")
+        yield fail(f"repository_url is exported as {', '.join(map(_shown, names))}, expected {expected}")
+
+
+def _shown(name: Any) -> str:
+    """A name for a message: an unknown one by its known parts; "(sensitive)" where marked."""
+    return shown(name.partial) if isinstance(name, Unknown) and isinstance(name.partial, str) else shown(name)

@@ -18,6 +18,13 @@ def required_tags(resource: Resource, ctx: Any) -> Iterator[Verdict]:
         return
     tags = plain(resource.attributes.get("tags_all", resource.attributes.get("tags")))
     if isinstance(tags, Unknown):
+        # tags_all holds at least the resource's own tags: when those already have every required
+        # tag, whatever the provider adds cannot take one away.
+        own = plain(resource.attributes.get("tags"))
+        if isinstance(own, dict) and all(isinstance(plain(own.get(n)), str) and plain(own.get(n)).strip()
+                                         for n in ctx.config.required_tags):
+            yield passed("all required tags present in the resource's own tags", "tags")
+            return
         yield unknown(f"tags are unknown: {tags.reason}", "tags")
         return
     tags = tags if isinstance(tags, dict) else {}

@@ -20,6 +20,7 @@ from ecr_lint.policy.iam import (
 REPO = "arn:aws:ecr:ap-northeast-2:ACCOUNT_ID:repository/fileflow"
 OWN = "${data.aws_caller_identity.current.account_id}"
 ALLOWED = frozenset({"111122223333"})
+ORGS = frozenset({"o-abc123", "o-def456", "o-abc"})
 
 # The seed README's "good" pull policy: GetAuthorizationToken on a repository ARN.
 SEED_PULL = {
@@ -398,8 +399,8 @@ def test_public_principal_without_condition_fails():
     ],
 )
 def test_public_principal_with_narrowing_condition_passes(condition):
-    assert principal_problems(grant("*", condition), ALLOWED) == PrincipalVerdict((), ())
-    assert principal_problems(grant({"AWS": "*"}, condition), ALLOWED) == PrincipalVerdict((), ())
+    assert principal_problems(grant("*", condition), ALLOWED, allowed_organizations=ORGS) == PrincipalVerdict((), ())
+    assert principal_problems(grant({"AWS": "*"}, condition), ALLOWED, allowed_organizations=ORGS) == PrincipalVerdict((), ())
 
 
 @pytest.mark.parametrize(
@@ -488,3 +489,133 @@ def test_not_principal_with_allow_and_missing_principal_fail():
         ),
         (),
     )
+
+
+# --- ECR005: conditions are judged by whom they name (issue 12 item 8) ----------------------
+
+EXTERNAL = "999999999999"
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:PrincipalAccount": OWN}},
+        {"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}},
+        {"StringEquals": {"aws:PrincipalAccount": ["111122223333", OWN]}},
+        {"StringEqualsIgnoreCase": {"aws:PrincipalAccount": "444455556666"}},
+        {"ForAnyValue:StringEquals": {"aws:SourceOwner": "111122223333"}},
+        {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}},
+        {"ArnLike": {"aws:PrincipalArn": f"arn:*:iam::{OWN}:*"}},
+        {"StringLike": {"aws:userid": "111122223333:*"}},
+        {"StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}},
+        {"StringEquals": {"aws:PrincipalOrgID": "${data.aws_organizations_organization.this.id}"}},
+        {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "${data.aws_organizations_organization.org.id}/r-ab12/*"}},
+        # AND: the grant is as narrow as its narrowest condition
+        {"StringEquals": {"aws:PrincipalAccount": EXTERNAL, "aws:PrincipalOrgID": "o-abc"}},
+        {"StringEquals": {"aws:PrincipalAccount": "111122223333"}, "StringLike": {"aws:PrincipalArn": "*"}},
+    ],
+)
+def test_public_principal_narrowed_to_allowed_callers_passes(condition):
+    verdict = principal_problems(grant("*", condition), ALLOWED, own_account="444455556666", allowed_organizations=ORGS)
+    assert verdict == PrincipalVerdict((), ())
+
+
+PUBLIC = "Statement[0] allows public principal *"
+
+
+@pytest.mark.parametrize(
+    "condition, failure",
+    [
+        ({"StringEquals": {"aws:PrincipalAccount": EXTERNAL}},
+         f'to account {EXTERNAL} (aws:PrincipalAccount "{EXTERNAL}"), which is neither this account nor in allowed_accounts'),
+        ({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{EXTERNAL}:*"}},
+         f'to account {EXTERNAL} (aws:PrincipalArn "arn:aws:iam::{EXTERNAL}:*"), which is neither this account nor in allowed_accounts'),
+        ({"StringEquals": {"AWS:SOURCEACCOUNT": EXTERNAL}},
+         f'to account {EXTERNAL} (aws:SourceAccount "{EXTERNAL}"), which is neither this account nor in allowed_accounts'),
+        ({"StringEquals": {"aws:SourceOwner": EXTERNAL}},
+         f'to account {EXTERNAL} (aws:SourceOwner "{EXTERNAL}"), which is neither this account nor in allowed_accounts'),
+        ({"ArnLike": {"aws:SourceArn": f"arn:aws:sns:us-east-1:{EXTERNAL}:topic"}},
+         f'to account {EXTERNAL} (aws:SourceArn "arn:aws:sns:us-east-1:{EXTERNAL}:topic"), which is neither this account nor in allowed_accounts'),
+        ({"StringLike": {"aws:userid": f"{EXTERNAL}:*"}},
+         f'to account {EXTERNAL} (aws:userid "{EXTERNAL}:*"), which is neither this account nor in allowed_accounts'),
+        ({"StringEquals": {"aws:PrincipalOrgID": "o-zzzz999999"}},
+         'to organization o-zzzz999999 (aws:PrincipalOrgID "o-zzzz999999"), which is neither this organization nor in allowed_organizations'),
+        ({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-zzzz999999/*"}},
+         'to organization o-zzzz999999 (aws:PrincipalOrgPaths "o-zzzz999999/*"), which is neither this organization nor in allowed_organizations'),
+        ({"StringLike": {"aws:PrincipalAccount": "1111*"}},
+         "when aws:PrincipalAccount \"1111*\", which admits any account matching '1111*'"),
+        ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/ci"}},
+         "when aws:PrincipalArn \"arn:aws:iam::*:role/ci\", which admits any account matching '*'"),
+        ({"StringLike": {"aws:PrincipalArn": "arn:aws:*:*:111122223333:*"}},
+         'when aws:PrincipalArn "arn:aws:*:*:111122223333:*", which matches ARNs of any account (in StringLike a '
+         'wildcard before the account field also matches ":"; use ArnLike)'),
+        ({"StringLike": {"aws:PrincipalArn": "*999999999999*"}},
+         'when aws:PrincipalArn "*999999999999*", which matches ARNs of any account'),
+        ({"StringLike": {"aws:userid": "*:ci-session"}},
+         'when aws:userid "*:ci-session", which matches callers of any account'),
+        ({"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalAccount}"}},
+         'when aws:PrincipalAccount "${aws:PrincipalAccount}", which is not a fixed account'),
+        ({"StringEquals": {"aws:PrincipalAccount": "abc"}},
+         "when aws:PrincipalAccount \"abc\", and 'abc' is not an account ID"),
+        ({"StringEquals": {"aws:PrincipalArn": "ci-role"}}, 'when aws:PrincipalArn "ci-role", which is not an ARN'),
+    ],
+)
+def test_public_principal_narrowed_to_another_account_fails_naming_it(condition, failure):
+    verdict = principal_problems(grant("*", condition), ALLOWED, allowed_organizations=ORGS)
+    assert verdict == PrincipalVerdict((f"{PUBLIC} {failure}",), ())
+
+
+def test_values_of_one_key_are_alternatives_and_each_outsider_is_named():
+    doc = grant({"AWS": "*"}, {"StringEquals": {"aws:PrincipalAccount": ["111122223333", EXTERNAL, "888877776666"]}})
+    assert principal_problems(doc, ALLOWED).failures == tuple(
+        f'Statement[0] allows public principal AWS "*" to account {a} (aws:PrincipalAccount "{a}"), '
+        "which is neither this account nor in allowed_accounts" for a in (EXTERNAL, "888877776666"))
+
+
+@pytest.mark.parametrize(
+    "condition, unknown",
+    [
+        ({"StringEquals": {"aws:PrincipalAccount": "${var.partner}"}},
+         'when aws:PrincipalAccount "${var.partner}", whose account is known only at plan time'),
+        ({"StringEquals": {"aws:PrincipalOrgID": "${var.org_id}"}},
+         'when aws:PrincipalOrgID "${var.org_id}", whose organization is known only at plan time'),
+        ({"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}},
+         'when aws:userid "AROAEXAMPLEID:*", a unique ID (AROAEXAMPLEID) whose account cannot be told from the policy'),
+        ({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::build-artifacts"}},
+         'when aws:SourceArn "arn:aws:s3:::build-artifacts", an ARN without an account field, whose owner cannot '
+         "be told from the policy"),
+        # one value unknown, the other allowed: the grant may reach the unknown one
+        ({"StringEquals": {"aws:SourceAccount": ["111122223333", "${var.partner}"]}},
+         'when aws:SourceAccount "${var.partner}", whose account is known only at plan time'),
+    ],
+)
+def test_public_principal_narrowed_to_what_cannot_be_known_is_unknown(condition, unknown):
+    assert principal_problems(grant("*", condition), ALLOWED) == PrincipalVerdict((), (f"{PUBLIC} {unknown}",))
+
+
+def test_an_outsider_fails_even_beside_an_unknown_condition():
+    doc = grant("*", {"StringEquals": {"aws:PrincipalAccount": EXTERNAL, "aws:SourceAccount": "${var.x}"}})
+    assert principal_problems(doc, ALLOWED) == PrincipalVerdict(
+        (f'{PUBLIC} to account {EXTERNAL} (aws:PrincipalAccount "{EXTERNAL}"), which is neither this account nor in '
+         "allowed_accounts",), ())
+
+
+@pytest.mark.parametrize(
+    "operator",
+    ["StringNotEquals", "StringEqualsIfExists", "ForAllValues:StringEquals", "ArnNotLike", "ArnLikeIfExists",
+     "ForAnyValue:StringNotLike", "NumericEquals", "Null"],
+)
+def test_operators_that_hold_without_the_key_do_not_narrow_even_to_this_account(operator):
+    verdict = principal_problems(grant("*", {operator: {"aws:PrincipalAccount": "111122223333"}}), ALLOWED)
+    assert verdict.failures == (f"{PUBLIC} without a condition on aws:PrincipalOrgID, aws:PrincipalAccount or a "
+                                "similar key",)
+
+
+def test_deny_statements_naming_other_accounts_are_ignored():
+    doc = policy(
+        {"Effect": "Deny", "Principal": "*", "Action": "ecr:*",
+         "Condition": {"StringEquals": {"aws:PrincipalAccount": EXTERNAL}}},
+        {"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage",
+         "Condition": {"StringEquals": {"aws:PrincipalAccount": OWN}}},
+    )
+    assert principal_problems(doc, ALLOWED) == PrincipalVerdict((), ())
