@@ -24,4 +24,4 @@ def _relative_uri(path: str, cwd: str) -> str:
 
 def fingerprint(result: Result) -> str:
     key = f"{result.rule_id}|{result.address}|{relative_uri(result.file)}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]  # a non-UTF-8 file name: its bytes

@@ -211,7 +211,7 @@ BASELINE_VERSION = 1
 def error_fingerprint(error) -> str:
     import hashlib
 
-    return hashlib.sha256(f"error|{relative_uri(error.file)}|{error.message}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"error|{relative_uri(error.file)}|{error.message}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def write_baseline(path: str, results: list[Result], errors: list = ()) -> int:
