@@ -11,7 +11,7 @@ def _callers(search_root: str) -> dict[str, set[str]]:
     """module directory -> directories that call it with a local source (a cheap text scan)."""
     callers: dict[str, set[str]] = {}
     for current, subdirs, files in os.walk(search_root):
-        subdirs[:] = [d for d in subdirs if d not in SKIP_DIRS and not d.startswith(".")]
+        subdirs[:] = [d for d in subdirs if d not in SKIP_DIRS]  # dot-directories are stacks too (api.discover)
         if any(name.endswith(".tf") for name in files):
             for target in local_module_sources(current):
                 callers.setdefault(target, set()).add(os.path.normpath(current))
