@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ecr_lint import redact, suppress
 from ecr_lint.catalog import Rule, load_rules
-from ecr_lint.config import Config
+from ecr_lint.config import Config, repository_root
 from ecr_lint.engine import run_cross_stack
 from ecr_lint.loaders.config import ModuleConfig, local_module_sources, reading_roots
 from ecr_lint.loaders.hcl import StackLoader, root_variables
@@ -78,7 +78,8 @@ def _stack_dirs(path: str, exclude: tuple[str, ...], bases: list[str],
     """
     found: list[str] = []
     errors: list[InputError] = []
-    repositories = reading_roots([path])
+    repository = repository_root(os.path.realpath(path))  # never a directory anyone may write to (/tmp)
+    repositories = [repository] if repository else []
     followed: set[str] = set()
 
     def unreadable(exc: OSError) -> None:
