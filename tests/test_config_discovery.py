@@ -165,3 +165,13 @@ def test_an_explicit_config_file_is_used_as_it_is_and_alone(tmp_path):
     assert [os.path.realpath(f) for f in data["config"]["files"]] == [os.path.realpath(tmp_path / "ci.toml")]
     assert ("fail_on", os.path.realpath(tmp_path / "ci.toml")) in {
         (r["setting"], os.path.realpath(r["source"])) for r in data["config"]["relaxed"]}
+
+
+def test_every_setting_says_how_a_nested_config_may_change_it():
+    from ecr_lint.config import _schema
+
+    kinds = {"union", "subset", "at-most", "raise", "root"}
+    for key, spec in _schema()["properties"].items():
+        kind = spec.get("x-nested")
+        assert (isinstance(kind, str) and kind in kinds) or \
+            (isinstance(kind, dict) and set(kind["order"]) == set(spec["enum"])), key
