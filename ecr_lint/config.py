@@ -4,9 +4,10 @@ Which files: those on the way from the repository root (the nearest directory ho
 down to the linted directory (for several paths, the directory that holds them all). Outside a
 repository, only the linted directory's own file (or the working directory's). The walk never
 reaches a directory anyone may write to (`/tmp` on a shared runner), and a config file in one is
-not read. The first file is the root config; each file below it may only tighten it (the
-`x-nested` of each setting in config.schema.json): an attempt to relax it is an input error
-naming the file and line, and is not applied. `--config FILE` is used as it is, alone.
+not read (an input error says so). The first file is the root config; each file below it may
+only tighten it (the `x-nested` of each setting in config.schema.json): an attempt to relax it
+is an input error naming the file and line, and is not applied. `--config FILE` is used as it
+is, alone.
 """
 
 from __future__ import annotations
@@ -269,7 +270,10 @@ def load_settings(paths: list[str], config_file: str | None = None) -> Settings:
         files, skipped = [config_file], []
     else:
         files, skipped = config_files(paths)
-    settings = Settings(skipped=skipped)
+    # A config the walk found but may not trust fails the run (exit 2), named, rather than pass in silence.
+    settings = Settings(skipped=skipped, problems=[
+        InputError(path, 0, f"config file {why} (it could be anyone's); pass --config {path} to use it")
+        for path, why in skipped])
     for path in files:
         data = load_config(path)
         if settings.files:

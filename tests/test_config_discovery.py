@@ -63,7 +63,10 @@ def test_a_shared_directory_anyone_may_write_to_is_neither_a_repository_nor_a_co
         text = run(str(shared), "--select", "ECR003", cwd=str(shared)).stdout
     finally:
         os.chmod(shared, 0o755)
-    assert findings(result) == {("ECR003", "aws_ecr_repository.r", "fail")}
+    assert result.exit_code == 2 and findings(result) == {("ECR003", "aws_ecr_repository.r", "fail")}
+    assert [(os.path.realpath(e["file"]), e["message"]) for e in json.loads(result.stdout)["errors"]] == [
+        (os.path.realpath(shared / ".ecr-lint.toml"), "config file not read: anyone may write to its directory "
+         f"(it could be anyone's); pass --config {shared / '.ecr-lint.toml'} to use it")]
     skipped = json.loads(result.stdout)["config"]["skipped"]
     assert [(os.path.realpath(s["file"]), s["reason"]) for s in skipped] == [
         (os.path.realpath(shared / ".ecr-lint.toml"), "not read: anyone may write to its directory")]
