@@ -344,11 +344,16 @@ def explain_command(rule_id: str, rules_dirs, config_file) -> None:
     rule = next((r for r in rules if r.id == rule_id.upper() or r.name == rule_id), None)
     if rule is None:
         _fail(f"no rule {rule_id!r} (see `ecr-lint rules`)")
-    out(f"{rule.id} {rule.name} ({rule.severity})\n{rule.title}\n\n")
-    out(f"Why:\n{rule.rationale}\n\nFix:\n{rule.remediation}\n\n")
-    out(f"Fails:\n{rule.examples['fail']}\nPasses:\n{rule.examples['pass']}\n")
+    out(f"{rule.id} {rule.name} ({rule.severity})\n{_block(rule.title)}\n\n")
+    out(f"Why:\n{_block(rule.rationale)}\n\nFix:\n{_block(rule.remediation)}\n\n")
+    out(f"Fails:\n{_block(rule.examples['fail'])}\nPasses:\n{_block(rule.examples['pass'])}\n")
     for link in rule.links:
-        out(f"See: {link}\n")
+        out(f"See: {display(link)}\n")
+
+
+def _block(text: str) -> str:
+    """A custom rule's text, its lines kept, every control character in them escaped."""
+    return "\n".join(display(line) for line in str(text).split("\n"))
 
 
 @main.command("graph")
