@@ -224,3 +224,14 @@ def test_plan_actions_that_keep_the_object_are_checked(tmp_path, actions):
         [_change("k", {"actions": actions, "before": NO_ROTATION, "after": NO_ROTATION, "after_unknown": {}})]))})
     code, data = run(str(tmp_path / "plan.json"), "--select", "ECR010")
     assert (code, data["errors"]) == (1, []) and found(data) == {("ECR010", "aws_kms_key.k", "fail")}
+
+
+def test_a_malformed_deferred_change_is_reported_wherever_the_key_stands(tmp_path):
+    text = ('{"format_version": "1.2", "deferred_changes": [{"reason": 7, "resource_change": '
+            + json.dumps(_change("x", {"actions": ["create"]})) + '}], "resource_changes": '
+            + json.dumps([_change("k", {"actions": ["create"], "after": NO_ROTATION, "after_unknown": {}})]) + "}")
+    write(tmp_path, {"plan.json": text})
+    code, data = run(str(tmp_path / "plan.json"), "--select", "ECR000,ECR010")
+    assert code == 2 and found(data) == {("ECR010", "aws_kms_key.k", "fail")}
+    assert [(e["message"], e["line"]) for e in data["errors"]] == [
+        ("deferred_changes[0] has a reason that is not a string: not checked", 1)]

@@ -109,6 +109,7 @@ class PlanDocument:
         self.seen: set[str] = set()                   # addresses in resource_changes, any action
         self._change_problems: list[tuple[str, int]] = []  # (problem, line in the plan)
         self.deferred: list[tuple[str, str, int]] = []  # (address, reason, line) of deferred changes
+        self._deferred_problems: list[tuple[str, int]] = []
         self.addresses: dict[str, set] = {}           # section -> every address it names
         self._located: dict[str, list] = {}           # section -> [(problem, address, mode, bytes)]
         self._merge = _Merger()
@@ -126,7 +127,7 @@ class PlanDocument:
         version = str(self.top.get("format_version"))
         if version.split(".")[0] not in SUPPORTED_MAJOR:
             raise PlanError(f"unsupported plan format_version {version!r} (ecr-lint reads 0.x and 1.x)")
-        self.problems: list[tuple[str, int]] = list(self._change_problems)
+        self.problems: list[tuple[str, int]] = self._change_problems + self._deferred_problems
         if self.top.get("errored") is True:
             self.problems.append(("the plan is marked errored: Terraform stopped planning partway, "
                                   "so resources may be missing from it", 0))
@@ -147,7 +148,7 @@ class PlanDocument:
                     self._change_problems.append((f"resource_changes[{index}] {problem}", cursor.locate(start)[1]))
                 self._line(cursor, rc, start)
         elif key == "deferred_changes":
-            self.deferred = []
+            self.deferred, self._deferred_problems = [], []
             if cursor.peek() != "[":
                 cursor.skip()
                 return
@@ -206,9 +207,11 @@ class PlanDocument:
     def _deferred(self, entry: Any, index: int, line: int) -> None:
         """A change Terraform deferred (1.8+): not in resource_changes, so it is reported, never dropped."""
         rc = _obj(entry).get("resource_change")
-        problem = _malformed(rc) or (None if isinstance(_obj(entry).get("reason", ""), str) else "has a reason that is not a string")
+        problem = _malformed(rc)
+        if problem is None and not isinstance(_obj(entry).get("reason", ""), str):
+            problem = "has a reason that is not a string"
         if problem:
-            self._change_problems.append((f"deferred_changes[{index}] {problem}: not checked", line))
+            self._deferred_problems.append((f"deferred_changes[{index}] {problem}: not checked", line))
             return
         if tuple(_obj(rc.get("change")).get("actions") or ()) in _GONE:
             return  # a deferred delete: nothing of it will exist to check
