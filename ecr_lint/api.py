@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ecr_lint import redact, suppress
 from ecr_lint.catalog import Rule, load_rules
-from ecr_lint.config import Config
+from ecr_lint.config import Config, repository_root
 from ecr_lint.engine import run_cross_stack
 from ecr_lint.loaders.config import ModuleConfig, reading_roots
 from ecr_lint.loaders.hcl import StackLoader, root_variables
@@ -36,12 +36,20 @@ def _excluded(path: str, patterns: tuple[str, ...], bases: list[str]) -> bool:
 
 def discover(paths: Iterable[str], exclude: tuple[str, ...] = (),
              bases: list[str] | None = None) -> tuple[list[str], list[str], list[InputError]]:
-    """(stack directories, plan files, errors) for the paths given on the command line."""
+    """(stack directories, plan files, errors) for the paths given on the command line.
+
+    Every directory below is searched, dot-directories too (Terraform applies a stack in
+    `.payments` like any other), except SKIP_DIRS and `exclude`. Nothing is passed over in
+    silence: a directory that cannot be read, or a symlinked one that leads out of the paths
+    given, is an input error. A symlink to a directory inside them is not followed (the
+    directory is searched where it is).
+    """
     dirs: list[str] = []
     plans: list[str] = []
     errors: list[InputError] = []
     paths = list(paths)
     bases = (bases or []) + [os.path.abspath(p) for p in paths] + [os.getcwd()]
+    inside = [os.path.realpath(p) for p in paths if os.path.isdir(p)]
     for path in paths:
         if not os.path.exists(path):
             errors.append(InputError(path, 0, "no such file or directory"))
@@ -51,17 +59,69 @@ def discover(paths: Iterable[str], exclude: tuple[str, ...] = (),
             else:
                 plans.append(path)  # told apart by content: the plan loader says if it is not a plan
         else:
-            found = []
-            for current, subdirs, files in os.walk(path):
-                subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith(".")
-                                    and not _excluded(os.path.join(current, d), exclude, bases))
-                if any(f.endswith((".tf", ".tf.json")) for f in files) and not _excluded(current, exclude, bases):
-                    found.append(current)
-            if not found:
+            found, unreadable = _stack_dirs(path, exclude, bases, inside)
+            errors.extend(unreadable)
+            if not found and not unreadable:
                 errors.append(InputError(path, 0, "no .tf files found here"))
             dirs.extend(found)
     unique = list(dict.fromkeys(os.path.normpath(d) for d in dirs))
     return unique, plans, errors
+
+
+def _stack_dirs(path: str, exclude: tuple[str, ...], bases: list[str],
+                inside: list[str]) -> tuple[list[str], list[InputError]]:
+    """The directories under `path` that hold .tf files, and the directories that could not be searched.
+
+    A symlinked directory is searched where it really is when that is inside the paths given;
+    followed when it leads elsewhere in their repository (as Terraform would); an input error
+    when it leads out of both (ecr-lint reads nothing there).
+    """
+    found: list[str] = []
+    errors: list[InputError] = []
+    repository = repository_root(os.path.realpath(path))  # never a directory anyone may write to (/tmp)
+    repositories = [repository] if repository else []
+    followed: set[str] = set()
+
+    def unreadable(exc: OSError) -> None:
+        errors.append(InputError(exc.filename or path, 0, f"cannot read this directory ({exc.strerror}): "
+                                                          "the stacks in it are not linted"))
+
+    starts = [path]
+    while starts:
+        start = starts.pop(0)
+        for current, subdirs, files in os.walk(start, onerror=unreadable):
+            if start is not path:  # through a symlink: never a directory searched already
+                real = os.path.realpath(current)
+                if real != os.path.realpath(start) and (_under(real, inside) or real in followed):
+                    subdirs[:] = []
+                    continue
+                followed.add(real)
+            kept = []
+            for name in sorted(subdirs):
+                full = os.path.join(current, name)
+                if name in SKIP_DIRS or _excluded(full, exclude, bases):
+                    continue
+                if os.path.islink(full):
+                    target = os.path.realpath(full)
+                    if _under(target, inside) or target in followed:
+                        continue
+                    if _under(target, repositories):
+                        followed.add(target)
+                        starts.append(full)
+                    else:
+                        errors.append(InputError(full, 0, "symlinked directory leads out of the paths given and "
+                                                          "their repository: not read"))
+                    continue
+                kept.append(name)
+            subdirs[:] = kept
+            if any(f.endswith((".tf", ".tf.json")) and not f.startswith(".") for f in files) \
+                    and not _excluded(current, exclude, bases):
+                found.append(current)
+    return found, errors
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 def call_graph(config: Config, roots: tuple[str, ...], modules: dict, cache: bool):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from ecr_lint.api import SKIP_DIRS, call_graph
+from ecr_lint.api import call_graph, discover
 from ecr_lint.config import Config
 from ecr_lint.loaders.config import module_files, reading_roots
 
@@ -41,13 +41,8 @@ def staged_removals(directory: str = ".") -> list[str]:
 
 
 def repository_stacks(search_root: str) -> list[str]:
-    """Every directory holding Terraform files under the search root (as api.discover walks)."""
-    found = []
-    for current, subdirs, files in os.walk(search_root):
-        subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith("."))
-        if any(f.endswith((".tf", ".tf.json")) for f in files):
-            found.append(os.path.normpath(current))
-    return found
+    """Every directory holding Terraform files under the search root, found as a lint run finds them."""
+    return discover([search_root])[0]
 
 
 def _holder(path: str, search_root: str) -> str | None:

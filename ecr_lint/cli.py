@@ -1,7 +1,15 @@
-"""Thin click layer: options -> api.lint() -> reporter -> exit code."""
+"""Thin click layer: options -> api.lint() -> reporter -> exit code.
+
+`main` never lets an exception out: whatever happens, the process ends with one line on stderr
+(escaped: nothing from the linted tree starts a line or carries a control character) and an exit
+code of ecr-lint's table. 0 clean, 1 findings, 2 bad input or invocation, 3 internal error or a
+report that could not be written; 130 interrupted; 141, quietly, when the reader of standard
+output went away (`| head`), as for any Unix filter killed by SIGPIPE.
+"""
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import sys
@@ -9,8 +17,18 @@ import sys
 import click
 
 from ecr_lint import __version__
+from ecr_lint.reporters.escape import display
 
 FORMATS = ("text", "json", "sarif", "github")
+BROKEN_PIPE = 128 + 13   # what a shell reports for a filter killed by SIGPIPE
+
+
+class StdoutFailed(Exception):
+    """Standard output could not take the report (closed, full, or its reader went away)."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error.strerror or str(error))
+        self.error = error
 
 
 class _LintByDefault(click.Group):
@@ -22,6 +40,101 @@ class _LintByDefault(click.Group):
         elif args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = ["lint", *args]
         return super().parse_args(ctx, args)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: D102
+        """click's main, except that every outcome is an exit code of ecr-lint's own (see above)."""
+        args = list(sys.argv[1:] if args is None else args)
+        prog_name = prog_name or "ecr-lint"
+
+        def run() -> int:
+            self._main_shell_completion(extra, prog_name, complete_var)
+            with self.make_context(prog_name, args, **extra) as ctx:
+                self.invoke(ctx)
+            return 0
+
+        code = guarded(run)
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+
+def guarded(run) -> int:
+    """Run a command; map every way it can end to an exit code and at most one line on stderr."""
+    try:
+        try:
+            code = run()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 3)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        _flush_stdout()
+        return code
+    except StdoutFailed as exc:
+        _silence_stdout()
+        if exc.error.errno == errno.EPIPE:
+            return BROKEN_PIPE
+        say(f"cannot write the report to standard output: {exc}")
+        return 3
+    except click.exceptions.Abort:
+        say("interrupted")
+        return 130
+    except click.ClickException as exc:  # a usage error (click prints it over several lines; one here)
+        say(f"{exc.format_message()} (see `ecr-lint --help`)")
+        return 2
+    except (KeyboardInterrupt, EOFError):
+        say("interrupted")
+        return 130
+    except BaseException as exc:  # noqa: BLE001: a CI gate must tell "tool broke" (3) from "policy failed" (1)
+        import traceback
+
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+        say(f"internal error: {type(exc).__name__}: {exc}{where}; please report it")
+        return 3
+
+
+def say(message: str) -> None:
+    """One line on stderr, `ecr-lint: ` and the message escaped; never fails (stderr may be gone)."""
+    try:
+        stream = sys.stderr
+        if stream is not None:
+            stream.write(f"ecr-lint: {display(message)}\n")
+            stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def out(text: str) -> None:
+    """Text to standard output; any failure to take it is StdoutFailed."""
+    try:
+        if sys.stdout is None:
+            raise OSError(errno.EBADF, "standard output is closed")
+        sys.stdout.write(text)
+    except OSError as exc:
+        raise StdoutFailed(exc) from None
+    except ValueError as exc:  # a closed file object
+        raise StdoutFailed(OSError(errno.EBADF, str(exc))) from None
+
+
+def _flush_stdout() -> None:
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as exc:
+        raise StdoutFailed(exc) from None
+    except ValueError:
+        pass
+
+
+def _silence_stdout() -> None:
+    """After a failed write, point standard output at /dev/null, so that the interpreter's own
+    flush at exit (of what is still buffered) neither fails again nor changes the exit code."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (AttributeError, OSError, ValueError):
+        pass  # not a real file (a test runner's buffer): nothing is flushed at exit
 
 
 @click.group(cls=_LintByDefault, context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,18 +152,18 @@ def _ids(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(v.strip().upper() for value in values for v in value.split(",") if v.strip())
 
 
-def _fail(message: str) -> None:
-    click.echo(f"ecr-lint: {message}", err=True)
-    sys.exit(2)
+def _fail(message: str, code: int = 2) -> None:
+    say(message)
+    sys.exit(code)
 
 
 def _settings(paths: tuple[str, ...], config_file: str | None):
-    """Defaults < the config file (--config, or found walking up from the first path)."""
-    from ecr_lint.config import ConfigError, find_config_file, from_file
+    """Defaults < the config files (--config, or those from the repository root down to the
+    linted directory: see config.py)."""
+    from ecr_lint.config import ConfigError, load_settings
 
-    path = config_file or (find_config_file(paths[0]) if paths else find_config_file("."))
     try:
-        return from_file(path)
+        return load_settings(list(paths), config_file)
     except ConfigError as exc:
         _fail(str(exc))
 
@@ -112,9 +225,9 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
         changed = [*paths, *staged_removals()]
         if not changed:
             sys.exit(0)  # nothing changed
-        wanted, context = stacks_for(changed, ".", _settings((".",), config_file), cache=not no_cache)
+        wanted, context = stacks_for(changed, ".", _settings((".",), config_file).config, cache=not no_cache)
         if not wanted:
-            click.echo("ecr-lint: no stack holds the changed files", err=True)
+            say("no stack holds the changed files")
             sys.exit(0)
         paths = tuple(os.path.relpath(p) for p in wanted)
     if not paths:
@@ -125,18 +238,20 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--var")
         name, value = item.split("=", 1)
         variables[name.strip()] = value
-    config = _settings(paths, config_file)
-    config = config.with_(
+    settings = _settings(paths, config_file)
+    settings.with_cli(
         select=_ids(select) or None, ignore=_ids(ignore) or None, environment=environment,
-        var_files=(*config.var_files, *var_files) if var_files else None, variables=variables or None,
+        var_files=(*settings.config.var_files, *var_files) if var_files else None, variables=variables or None,
         fail_on=fail_on, source_root=source_root, changed_only=changed_only or None,
         baseline=None if write_baseline else baseline, baseline_since=baseline_since, workspace=workspace,
     )
-    rules = _rules(config, rules_dirs)
+    rules = _rules(settings.config, rules_dirs)
+    settings.settle(rules)
+    config = settings.config
     unknown_ids = sorted((config.select | config.ignore | set(config.severity) | config.non_suppressible)
                          - {r.id for r in rules})
     if unknown_ids:
-        where = f" (in {config.config_file})" if config.config_file else ""
+        where = f" (in {', '.join(settings.files)})" if settings.files else ""
         _fail(f"unknown rule id(s){where}: {', '.join(unknown_ids)} (see `ecr-lint rules`)")
     progress = _progress() if fmt == "text" and _stderr_is_terminal() else None
     try:
@@ -144,28 +259,40 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
                       cache=not no_cache, context=context)
     except (ConfigError, BaselineError) as exc:
         _fail(str(exc))
-    except Exception as exc:  # never a traceback: a CI gate must tell "tool broke" (3) from "policy failed"
-        import traceback
-
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        click.echo(f"ecr-lint: internal error: {type(exc).__name__}: {exc} (at {frame.filename}:{frame.lineno}); "
-                   "please report it", err=True)
-        sys.exit(3)
+    if settings.problems:  # a nested config tried to relax the root config: an input error, not applied
+        report.errors = sorted(dict.fromkeys([*report.errors, *settings.problems]),
+                               key=lambda e: (e.file, e.line, e.message, e.kind))
     if write_baseline:
-        count = baselines.write(write_baseline, report.results, report.errors, report.base)
+        try:
+            count = baselines.write(write_baseline, report.results, report.errors, report.base)
+        except OSError as exc:
+            _fail(f"cannot write the baseline {write_baseline}: {exc.strerror or exc}", 3)
         known = sum(1 for e in report.errors if e.kind == "input")
-        click.echo(f"ecr-lint: wrote {count} finding(s) and {known} known input error(s) to the baseline "
-                   f"{write_baseline}", err=True)
+        say(f"wrote {count} finding(s) and {known} known input error(s) to the baseline {write_baseline}")
         sys.exit(3 if any(e.kind == "internal" for e in report.errors) else 0)
-    pieces = iter(chunks(report, fmt, color=(fmt == "text" and output is None and sys.stdout.isatty())))
+    color = fmt == "text" and output is None and sys.stdout is not None and sys.stdout.isatty()
+    pieces = iter(chunks(report, fmt, color=color, settings=settings.summary(rules)))
     first = next(pieces, "")  # the report is built before --output's file is opened (and emptied)
     pieces = itertools.chain((first,), pieces)
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            _write(pieces, handle.write)
+        _write_file(output, pieces)
     else:
-        _write(pieces, lambda text: click.echo(text, nl=False))
+        _write(pieces, out)
     sys.exit(exit_code(report, config.fail_on))
+
+
+def _write_file(path: str, pieces) -> None:
+    """The report into a file; if that fails, no partial report is left behind to be uploaded."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            _write(pieces, handle.write)
+    except OSError as exc:
+        try:
+            if os.path.isfile(path) and not os.path.islink(path):
+                os.remove(path)
+        except OSError:
+            pass
+        _fail(f"cannot write the report to {path}: {exc.strerror or exc}", 3)
 
 
 def _usable_cpus() -> int:
@@ -190,7 +317,7 @@ def _write(pieces, write) -> None:
 
 
 def _stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
+    return sys.stderr is not None and sys.stderr.isatty()
 
 
 def _progress():
@@ -200,9 +327,11 @@ def _progress():
         if total < 5:
             return
         end = "\n" if done == total else ""
-        click.echo(f"\r\x1b[2Kecr-lint: {done}/{total} {what}", err=True, nl=False)
-        if end:
-            click.echo("\r\x1b[2K", err=True, nl=False)
+        try:
+            sys.stderr.write(f"\r\x1b[2Kecr-lint: {done}/{total} {what}" + ("\r\x1b[2K" if end else ""))
+            sys.stderr.flush()
+        except (OSError, ValueError, AttributeError):
+            pass  # progress is a courtesy: a closed terminal does not stop the run
 
     return show
 
@@ -212,8 +341,8 @@ def _progress():
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
 def rules_command(rules_dirs, config_file) -> None:
     """List the rules: id, name, severity, title."""
-    for rule in _rules(_settings((), config_file), rules_dirs):
-        click.echo(f"{rule.id}  {rule.name:<32} {str(rule.severity):<8} {rule.title}")
+    for rule in _rules(_settings((), config_file).config, rules_dirs):
+        out(f"{rule.id}  {rule.name:<32} {str(rule.severity):<8} {display(rule.title)}\n")
 
 
 @main.command("explain")
@@ -222,15 +351,20 @@ def rules_command(rules_dirs, config_file) -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
 def explain_command(rule_id: str, rules_dirs, config_file) -> None:
     """Show a rule's rationale, remediation and examples."""
-    rules = _rules(_settings((), config_file), rules_dirs)
+    rules = _rules(_settings((), config_file).config, rules_dirs)
     rule = next((r for r in rules if r.id == rule_id.upper() or r.name == rule_id), None)
     if rule is None:
         _fail(f"no rule {rule_id!r} (see `ecr-lint rules`)")
-    click.echo(f"{rule.id} {rule.name} ({rule.severity})\n{rule.title}\n")
-    click.echo(f"Why:\n{rule.rationale}\n\nFix:\n{rule.remediation}\n")
-    click.echo(f"Fails:\n{rule.examples['fail']}\nPasses:\n{rule.examples['pass']}")
+    out(f"{rule.id} {rule.name} ({rule.severity})\n{_block(rule.title)}\n\n")
+    out(f"Why:\n{_block(rule.rationale)}\n\nFix:\n{_block(rule.remediation)}\n\n")
+    out(f"Fails:\n{_block(rule.examples['fail'])}\nPasses:\n{_block(rule.examples['pass'])}\n")
     for link in rule.links:
-        click.echo(f"See: {link}")
+        out(f"See: {display(link)}\n")
+
+
+def _block(text: str) -> str:
+    """A custom rule's text, its lines kept, every control character in them escaped."""
+    return "\n".join(display(line) for line in str(text).split("\n"))
 
 
 @main.command("graph")
@@ -247,16 +381,16 @@ def graph_command(paths, fmt, var_files, config_file, stack_level) -> None:
 
     if not paths:
         raise click.UsageError("give at least one PATH")
-    config = _settings(paths, config_file).with_(var_files=tuple(var_files) or None)
+    config = _settings(paths, config_file).config.with_(var_files=tuple(var_files) or None)
     stacks, errors = load_stacks(paths, config)
     for error in errors:
-        click.echo(f"ecr-lint: {error}", err=True)
+        say(str(error))
     if stack_level:
         draw = {"mermaid": graph.stacks_to_mermaid, "dot": graph.stacks_to_dot, "json": graph.stacks_to_json}[fmt]
-        click.echo(draw(stacks, config.ssm_external), nl=False)
+        out(draw(stacks, config.ssm_external))
     else:
         draw = {"mermaid": graph.to_mermaid, "dot": graph.to_dot, "json": graph.to_json}[fmt]
-        click.echo(draw(stacks, _rules(config)), nl=False)
+        out(draw(stacks, _rules(config)))
     sys.exit(2 if errors else 0)
 
 
@@ -267,14 +401,14 @@ def docs_command(directory: str, check: bool) -> None:
     """Generate docs/rules/*.md from the rule files."""
     from ecr_lint import docs
 
-    rules = _rules(_settings((), None))
+    rules = _rules(_settings((), None).config)
     if check:
         stale = docs.stale(rules, directory)
         for path in stale:
-            click.echo(f"stale: {path}", err=True)
+            say(f"stale: {path}")
         sys.exit(1 if stale else 0)
     for path in docs.write(rules, directory):
-        click.echo(f"wrote {path}")
+        out(f"wrote {path}\n")
 
 
 if __name__ == "__main__":

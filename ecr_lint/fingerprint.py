@@ -17,33 +17,37 @@ from ecr_lint.model import Result
 
 
 def repository_root(paths: list[str], config_file: str | None = None) -> str:
-    """The git root holding the first linted path, else the config file's folder, else the cwd."""
-    for path in paths:
-        probe = os.path.realpath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
-        while True:
-            if os.path.exists(os.path.join(probe, ".git")):
-                return probe
-            parent = os.path.dirname(probe)
-            if parent == probe:
-                break
-            probe = parent
-        break
+    """The git root holding the first linted path (never one in a directory anyone may write to),
+    else the config file's folder, else the working directory."""
+    from ecr_lint.config import repository_root as git_root
+
+    if paths:
+        first = paths[0]
+        found = git_root(os.path.realpath(first if os.path.isdir(first) else os.path.dirname(first) or "."))
+        if found:
+            return found
     if config_file:
         return os.path.dirname(os.path.realpath(config_file))
     return os.path.realpath(os.getcwd())
 
 
-@functools.lru_cache(maxsize=65536)  # reports repeat the same few thousand paths
 def relative_to(path: str, base: str) -> str:
     """`path` relative to `base`, with forward slashes ("" for an empty path)."""
-    if not path:
-        return ""
-    return os.path.relpath(os.path.realpath(path), base).replace(os.sep, "/")
+    return _relative(os.path.abspath(path), base) if path else ""
+
+
+@functools.lru_cache(maxsize=65536)  # reports repeat the same few thousand paths
+def _relative(path: str, base: str) -> str:
+    # The folders resolved (base is a real path), the name itself not: a finding about a symlink
+    # names the link.
+    real = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+    return os.path.relpath(real, base).replace(os.sep, "/")
 
 
 def uri(path: str, base: str) -> str:
-    """A relative URI reference for SARIF: the relative path, percent-encoded."""
-    return quote(relative_to(path, base), safe="/")
+    """A relative URI reference for SARIF: the relative path, percent-encoded (a file name's bytes
+    that are not UTF-8 as themselves: %FF)."""
+    return quote(relative_to(path, base).encode("utf-8", "surrogateescape"), safe="/")
 
 
 def display_path(path: str) -> str:

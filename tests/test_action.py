@@ -26,7 +26,7 @@ def test_action_is_a_composite_that_installs_from_its_own_checkout():
     assert set(action["inputs"]) >= {"path", "source-root", "fail-on", "sarif-file", "changed-only"}
 
 
-def _run_lint_step(tmp_path, path: str, fail_on: str = "error") -> subprocess.CompletedProcess:
+def _run_lint_step(tmp_path, path: str, fail_on: str = "error", sarif: str | None = None) -> subprocess.CompletedProcess:
     step = next(s for s in _action()["runs"]["steps"] if s.get("name") == "Lint")
     script = tmp_path / "lint.sh"
     script.write_text(step["run"])
@@ -37,7 +37,7 @@ def _run_lint_step(tmp_path, path: str, fail_on: str = "error") -> subprocess.Co
     launcher.write_text(f"#!/bin/sh\nexec {sys.executable} -m ecr_lint \"$@\"\n")
     launcher.chmod(0o755)
     env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", ECR_LINT_PATH=path, ECR_LINT_SOURCE_ROOT="",
-               ECR_LINT_FAIL_ON=fail_on, ECR_LINT_SARIF=str(tmp_path / "out.sarif"), ECR_LINT_CHANGED_ONLY="false")
+               ECR_LINT_FAIL_ON=fail_on, ECR_LINT_SARIF=sarif or str(tmp_path / "out.sarif"), ECR_LINT_CHANGED_ONLY="false")
     # GitHub runs `bash -e {0}` with pipefail for `shell: bash`.
     return subprocess.run([shutil.which("bash"), "--noprofile", "--norc", "-eo", "pipefail", str(script)],
                           cwd=REPO, env=env, capture_output=True, text=True)
@@ -69,3 +69,20 @@ def test_example_workflow_runs_plan_show_and_uploads_sarif():
     runs = " ".join(s.get("run", "") for s in steps)
     assert "terraform plan" in runs and "terraform show -json" in runs
     assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif") for s in steps)
+
+
+def test_lint_step_fails_when_the_sarif_cannot_be_written(tmp_path):
+    # A clean stack: without the SARIF, code scanning would see nothing, so the step must fail (3).
+    done = _run_lint_step(tmp_path, "terraform/ecr", sarif="/dev/full")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "ecr-lint: cannot write the report to /dev/full: No space left on device" in done.stderr
+
+
+def test_lint_step_bad_input_still_writes_sarif_and_annotates(tmp_path):
+    write_dir = tmp_path / "stack"
+    write_dir.mkdir()
+    (write_dir / "main.tf").write_text('resource "aws_kms_key" "k" {\n  enable_key_rotation = \n}\n')
+    done = _run_lint_step(tmp_path, str(write_dir))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "title=ecr-lint input error::" in done.stdout
+    assert json.loads((tmp_path / "out.sarif").read_text())["runs"][0]["invocations"][0]["toolExecutionNotifications"]

@@ -40,6 +40,7 @@ def results(output: str, status: str) -> list[dict]:
 def test_config_file_found_walking_up_and_cli_overrides_it(tmp_path):
     write(tmp_path, {".ecr-lint.toml": 'select = ["ECR010"]\nseverity = { ECR010 = "warning" }\n',
                      "stacks/a/main.tf": KEY_NO_ROTATION})
+    os.mkdir(tmp_path / ".git")  # the walk up stops at the repository root (tests/test_output_safety.py)
     result = run(str(tmp_path / "stacks"), "--format", "json")
     assert result.exit_code == 0  # ECR010 is only a warning here
     assert findings(result.output) == {("ECR010", "aws_kms_key.k", "fail")}

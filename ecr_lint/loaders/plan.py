@@ -18,12 +18,15 @@ from ecr_lint.graph import ResourceGraph
 from ecr_lint.loaders.jsonstream import Cursor, NotUtf8, StreamError
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
 from ecr_lint.sensitive import holds_marks, is_marked, mark
-from ecr_lint.stack import Stack, taggable_types
+from ecr_lint.stack import Stack, Unresolved, taggable_types
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
 SUPPORTED_MAJOR = {"0", "1"}
 _intern = sys.intern
-_SKIP_ACTIONS = ({"delete"}, {"forget"})
+# Every `actions` Terraform writes (internal/command/jsonplan: Change.Actions); anything else is an error.
+_ACTIONS = {("no-op",), ("create",), ("read",), ("update",), ("delete", "create"), ("create", "delete"),
+            ("delete",), ("forget",), ("create", "forget")}
+_GONE = {("delete",), ("forget",)}  # no object after apply: `after` is null
 
 
 _ABSENT = object()  # "the HCL source has no such argument", as distinct from a known null
@@ -82,7 +85,7 @@ class PlanDocument:
     covers them. Where a key repeats, the last one counts, as with `json.loads`.
     """
 
-    _KEPT = ("format_version", "variables", "configuration")  # small, or needed whole
+    _KEPT = ("format_version", "variables", "configuration", "errored")  # small, or needed whole
 
     def __init__(self, handle: IO[bytes]):
         self._stamp = _stamp(handle)
@@ -92,7 +95,9 @@ class PlanDocument:
         self._changes: list[tuple[dict, dict]] = []   # (resource header, merged values), file order
         self.changed: set[str] = set()                # addresses created or updated
         self.seen: set[str] = set()                   # addresses in resource_changes, any action
-        self._change_problems: list[str] = []
+        self._change_problems: list[tuple[str, int]] = []  # (problem, line in the plan)
+        self.deferred: list[tuple[str, str, int]] = []  # (address, reason, line) of deferred changes
+        self._deferred_problems: list[tuple[str, int]] = []
         self.addresses: dict[str, set] = {}           # section -> every address it names
         self._located: dict[str, list] = {}           # section -> [(problem, address, mode, bytes)]
         self._merge = _Merger()
@@ -110,7 +115,10 @@ class PlanDocument:
         version = str(self.top.get("format_version"))
         if version.split(".")[0] not in SUPPORTED_MAJOR:
             raise PlanError(f"unsupported plan format_version {version!r} (ecr-lint reads 0.x and 1.x)")
-        self.problems: list[str] = list(self._change_problems)
+        self.problems: list[tuple[str, int]] = self._change_problems + self._deferred_problems
+        if self.top.get("errored") is True:
+            self.problems.append(("the plan is marked errored: Terraform stopped planning partway, "
+                                  "so resources may be missing from it", 0))
         self.resources = self._resources(handle)  # [(header, merged values)] of what exists after apply
 
     def _member(self, cursor: Cursor, key: str) -> None:
@@ -123,8 +131,18 @@ class PlanDocument:
             for index in cursor.elements():
                 start = cursor.start
                 rc = cursor.value()
+                problem = self._change(rc)
+                if problem:  # (positions are located in increasing order: the entry's start first)
+                    self._change_problems.append((f"resource_changes[{index}] {problem}", cursor.locate(start)[1]))
                 self._line(cursor, rc, start)
-                self._change(rc, index)
+        elif key == "deferred_changes":
+            self.deferred, self._deferred_problems = [], []
+            if cursor.peek() != "[":
+                cursor.skip()
+                return
+            for index in cursor.elements():
+                start = cursor.start
+                self._deferred(cursor.value(), index, cursor.locate(start)[1])
         elif key in ("planned_values", "prior_state"):
             path = ("root_module",) if key == "planned_values" else ("values", "root_module")
             self._located[key] = self._module_entries(cursor, key, path)
@@ -141,29 +159,51 @@ class PlanDocument:
             if found >= 0:
                 self.lines[entry["address"]] = cursor.locate(found)[1]
 
-    def _change(self, rc: Any, index: int) -> None:
+    def _change(self, rc: Any) -> str | None:
+        """Merge one resource_changes entry into the model; what is wrong with it, or None."""
         if isinstance(rc, dict) and isinstance(rc.get("address"), str):
             self.addresses["resource_changes"].add(rc["address"])
         problem = _malformed(rc)
         if problem:
-            self._change_problems.append(f"resource_changes[{index}] {problem}: skipped")
-            return
+            return f"{problem}: skipped"
+        address = rc["address"]
         change = _obj(rc.get("change"))
-        actions = set(change.get("actions") or [])
-        self.seen.add(rc["address"])
-        if actions in _SKIP_ACTIONS or not actions:
-            return
-        if actions & {"create", "update"}:
-            self.changed.add(rc["address"])
+        actions = tuple(change.get("actions") or ())
         after = change.get("after")
-        if after is not None:
-            merged = self._merge(after if isinstance(after, dict) else {}, change.get("after_unknown"),
-                                 change.get("after_sensitive"), rc["address"], "")
-            if not isinstance(merged, dict):  # after_unknown: true for the whole object
-                self._change_problems.append(f"resource_changes[{index}] ({rc['address']}) is known only "
-                                             "after apply as a whole: skipped")
-                return
-            self._changes.append((_header(rc), merged))
+        if actions not in _ACTIONS:
+            return (f"({address}) has {'actions ' + json.dumps(list(actions)) if actions else 'no actions'}, "
+                    "which Terraform never writes: skipped")
+        if actions in _GONE:
+            self.seen.add(address)
+            if after is not None:
+                gone = "deleted" if actions[0] == "delete" else "forgotten"
+                return f"({address}) is to be {gone} but has an after value, which Terraform never writes"
+            return None  # deleted or forgotten: nothing of it exists after apply
+        if after is None and change.get("after_unknown") is not True:
+            return f"({address}) has actions {json.dumps(list(actions))} but no after value: skipped"
+        if after is not None and not isinstance(after, dict):
+            return f"({address}) has an after value that is not an object: skipped"
+        self.seen.add(address)
+        if {"create", "update"} & set(actions):
+            self.changed.add(address)
+        merged = self._merge(after or {}, change.get("after_unknown"), change.get("after_sensitive"), address, "")
+        if not isinstance(merged, dict):  # after_unknown: true for the whole object
+            return f"({address}) is known only after apply as a whole: skipped"
+        self._changes.append((_header(rc), merged))
+        return None
+
+    def _deferred(self, entry: Any, index: int, line: int) -> None:
+        """A change Terraform deferred (1.8+): not in resource_changes, so it is reported, never dropped."""
+        rc = _obj(entry).get("resource_change")
+        problem = _malformed(rc)
+        if problem is None and not isinstance(_obj(entry).get("reason", ""), str):
+            problem = "has a reason that is not a string"
+        if problem:
+            self._deferred_problems.append((f"deferred_changes[{index}] {problem}: not checked", line))
+            return
+        if tuple(_obj(rc.get("change")).get("actions") or ()) in _GONE:
+            return  # a deferred delete: nothing of it will exist to check
+        self.deferred.append((rc["address"], _obj(entry).get("reason") or "unknown", line))
 
     def _module_entries(self, cursor: Cursor, section: str, path: tuple[str, ...]) -> list[tuple]:
         """The resource entries of the module object at the cursor (after descending `path`)
@@ -195,7 +235,7 @@ class PlanDocument:
     def _entry(self, cursor: Cursor, section: str, index: int) -> tuple:
         """(problem, address, mode, (first byte, end byte)) of one resource entry."""
         start = cursor.start
-        first_byte = cursor.locate(start)[0]
+        first_byte, first_line = cursor.locate(start)
         res = cursor.value()
         end = cursor.end
         self._line(cursor, res, start)
@@ -203,7 +243,7 @@ class PlanDocument:
         problem = _malformed(res)
         address = res.get("address") if isinstance(res, dict) else None
         if problem:
-            return f"{section} resources[{index}] {problem}: skipped", address, None, span
+            return (f"{section} resources[{index}] {problem}: skipped", first_line), address, None, span
         return None, address, res.get("mode"), span
 
     def _resources(self, handle: IO[bytes]) -> list[tuple[dict, dict]]:
@@ -379,7 +419,7 @@ class _PlanLoader:
 
     # --- resources
     def load(self) -> Stack:
-        self.errors.extend(InputError(self.path, 0, problem) for problem in self.document.problems)
+        self.errors.extend(InputError(self.path, line, problem) for problem, line in self.document.problems)
         entries, self.document.resources = self.document.resources, []
         entries.reverse()
         resources: dict[str, Resource] = {}
@@ -403,11 +443,22 @@ class _PlanLoader:
         # Suppression comments and module-call blocks of the source, so that inline suppressions
         # apply to the plan's resources as to the same stack read from HCL.
         source = self.hcl
-        return Stack(self.root, chosen, self.graph, self.errors, [], module_variables[""],
+        return Stack(self.root, chosen, self.graph, self.errors, self._deferred(), module_variables[""],
                      source="plan", module_variables=module_variables, sensitive=sensitive,
                      module_calls=list(source.module_calls) if source else [],
                      annotations=list(source.annotations) if source else [],
                      workspace=source.workspace if source else "default")
+
+    def _deferred(self) -> list[Unresolved]:
+        """Deferred changes as unknowns (ECR000): Terraform has not planned them, so nothing checks them."""
+        out = []
+        for address, reason, line in self.document.deferred:
+            source = self.hcl.graph.resource(address) or self.hcl.graph.resource(_resource_base(address)) \
+                if self.hcl else None
+            file, line = (source.span.file, source.span.line) if source is not None else (self.root, line)
+            out.append(Unresolved(address, f"Terraform deferred this change ({reason}): it is not in the plan's "
+                                           "resource changes, so no rule checked it", file, line))
+        return out
 
     def _variables(self) -> dict:
         """The plan's variable values, marked where the configuration declares them sensitive."""

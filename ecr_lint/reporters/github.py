@@ -1,20 +1,28 @@
-"""GitHub Actions workflow commands: annotations on the pull request's lines."""
+"""GitHub Actions workflow commands: annotations on the pull request's lines.
+
+Data and properties are escaped by the runner's rules (`%`, CR, LF; properties also `:` and `,`),
+after every other control character from the linted tree is written as a visible escape.
+Every line starts with `::` and a command of ecr-lint's own, or with `ecr-lint:`.
+"""
 
 from __future__ import annotations
 
 from ecr_lint.fingerprint import relative_to
 from ecr_lint.model import Report, Severity, Status
+from ecr_lint.reporters.escape import display
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return display(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(report: Report, **_: object) -> str:
+def render(report: Report, settings: dict | None = None, **_: object) -> str:
+    from ecr_lint.reporters.text import settings_lines
+
     lines = []
     for result in report.findings:
         kind = "error" if result.status is Status.FAIL and result.severity >= Severity.ERROR else "warning"
@@ -24,6 +32,7 @@ def render(report: Report, **_: object) -> str:
     for error in report.errors:
         where = f"file={_prop(relative_to(error.file, report.base))}" + (f",line={error.line}" if error.line else "")
         lines.append(f"::error {where},title=ecr-lint input error::{_data(error.message)}")
+    lines.extend(f"ecr-lint: {line}" for line in settings_lines(settings))
     failed = sum(1 for r in report.findings if r.status is Status.FAIL)
     lines.append(f"ecr-lint: {failed} failed, {len(report.findings) - failed} unknown, {len(report.errors)} input error(s)")
     return "\n".join(lines) + "\n"

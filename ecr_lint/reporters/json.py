@@ -1,4 +1,8 @@
-"""JSON output, a public contract: bump SCHEMA_VERSION when a field changes meaning."""
+"""JSON output, a public contract: bump SCHEMA_VERSION when a field changes meaning.
+
+The text is ASCII (json's escapes); lone surrogates and `##[` CI commands never reach it
+(reporters/escape.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Iterator
 from ecr_lint import __version__
 from ecr_lint.fingerprint import fingerprint, relative_to, uri
 from ecr_lint.model import Report, Result, Status
+from ecr_lint.reporters.escape import json_text
 from ecr_lint.reporters.jsontext import indented
 
 SCHEMA_VERSION = "2.0"
@@ -25,7 +30,17 @@ def _result(result: Result, base: str) -> dict:
     return entry
 
 
-def as_dict(report: Report) -> dict:
+def settings_dict(settings: dict | None, base: str) -> dict:
+    """The config files a run used (and found but did not read), and what they (or the command line)
+    relaxed, paths as elsewhere (relative to the repository root)."""
+    settings = settings or {}
+    return {"files": [relative_to(f, base) for f in settings.get("files", [])],
+            "skipped": [{**item, "file": relative_to(item["file"], base)} for item in settings.get("skipped", [])],
+            "relaxed": [{**item, "source": item["source"] if item["source"] == "command line"
+                         else relative_to(item["source"], base)} for item in settings.get("relaxed", [])]}
+
+
+def as_dict(report: Report, settings: dict | None = None) -> dict:
     findings = report.findings
     return {
         "schema_version": SCHEMA_VERSION,
@@ -34,6 +49,7 @@ def as_dict(report: Report) -> dict:
         "results": [_result(r, report.base) for r in report.results],
         "errors": [{"file": relative_to(e.file, report.base), "line": e.line, "message": e.message, "kind": e.kind,
                     **({"baselined": True} if e.baselined else {})} for e in report.errors],
+        "config": settings_dict(settings, report.base),
         "summary": {
             "stacks": len(report.stacks),
             "rules": len(report.rules),
@@ -54,11 +70,12 @@ def _baseline(report: Report) -> dict:
             "added": summary["added"]}
 
 
-def chunks(report: Report, **_: object) -> Iterator[str]:
+def chunks(report: Report, settings: dict | None = None, **_: object) -> Iterator[str]:
     """The same text as `json.dumps(..., indent=2)`, in pieces."""
-    yield from indented(as_dict(report))
+    for piece in indented(as_dict(report, settings)):
+        yield json_text(piece)
     yield "\n"
 
 
-def render(report: Report, **_: object) -> str:
-    return "".join(chunks(report))
+def render(report: Report, settings: dict | None = None, **_: object) -> str:
+    return "".join(chunks(report, settings))

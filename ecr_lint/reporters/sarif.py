@@ -1,4 +1,8 @@
-"""SARIF 2.1.0, for GitHub code scanning and other viewers."""
+"""SARIF 2.1.0, for GitHub code scanning and other viewers.
+
+The run's `properties` name the config files used and what they relaxed; the text is ASCII with
+no lone surrogate and no `##[` CI command (reporters/escape.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Iterator
 from ecr_lint import __version__
 from ecr_lint.fingerprint import fingerprint, relative_to, uri
 from ecr_lint.model import Report, Severity, Status
+from ecr_lint.reporters.escape import json_text
+from ecr_lint.reporters.json import settings_dict
 from ecr_lint.reporters.jsontext import indented
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -29,7 +35,7 @@ def _rule(rule) -> dict:
     return entry
 
 
-def as_dict(report: Report) -> dict:
+def as_dict(report: Report, settings: dict | None = None) -> dict:
     rules = list(report.rules)
     index = {r.id: i for i, r in enumerate(rules)}
     results = []
@@ -70,15 +76,17 @@ def as_dict(report: Report) -> dict:
             "invocations": [{"executionSuccessful": not any(e.kind == "internal" for e in report.errors),
                              "toolExecutionNotifications": notifications}],
             "results": results,
+            "properties": {"config": settings_dict(settings, report.base)},
         }],
     }
 
 
-def chunks(report: Report, **_: object) -> Iterator[str]:
+def chunks(report: Report, settings: dict | None = None, **_: object) -> Iterator[str]:
     """The same text as `json.dumps(..., indent=2)`, in pieces."""
-    yield from indented(as_dict(report))
+    for piece in indented(as_dict(report, settings)):
+        yield json_text(piece)
     yield "\n"
 
 
-def render(report: Report, **_: object) -> str:
-    return "".join(chunks(report))
+def render(report: Report, settings: dict | None = None, **_: object) -> str:
+    return "".join(chunks(report, settings))

@@ -1,4 +1,9 @@
-"""Human output: findings grouped by file, `file:line rule address message`, then the fix."""
+"""Human output: `- file:line  severity  RULE  address`, why and the fix, grouped by file.
+
+Every line starts with ecr-lint's own text (`- `, `why:`, `fix:`, `config:`...), and
+everything that comes from the linted tree is escaped (reporters/escape.py): a value or a file
+name can neither start a line of the log nor carry terminal escapes. Colour codes are ecr-lint's own.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +11,35 @@ import os
 from itertools import groupby
 
 from ecr_lint.model import Report, Status
+from ecr_lint.reporters.escape import display
 
 
 def _display(path: str) -> str:
     rel = os.path.relpath(path) if os.path.isabs(path) else path
-    return path if rel.startswith("..") else rel
+    return display(path if rel.startswith("..") else rel)
 
 
-def render(report: Report, color: bool = False, **_: object) -> str:
+def render(report: Report, color: bool = False, settings: dict | None = None, **_: object) -> str:
     rules = {r.id: r for r in report.rules}
     lines: list[str] = []
     findings = report.findings
-    for file, group in groupby(findings, key=lambda r: r.file):
-        lines.append(_style(_display(file), "1", color))
+    for _file, group in groupby(findings, key=lambda r: r.file):
         for result in group:
             label = "unknown" if result.status is Status.UNKNOWN else str(result.severity)
             code = {"error": "31", "warning": "33", "unknown": "35"}.get(label, "0")
-            lines.append(f"  {_display(result.file)}:{result.line}  {_style(label, code, color)}  "
-                         f"{result.rule_id}  {result.address}")
-            lines.append(f"      {result.message}")
+            lines.append(f"- {_style(_display(result.file) + ':' + str(result.line), '1', color)}  "
+                         f"{_style(label, code, color)}  {result.rule_id}  {display(result.address)}")
+            lines.append(f"    why: {display(result.message)}")
             rule = rules.get(result.rule_id)
             if rule is not None and result.status is Status.FAIL:
-                lines.append(f"      fix: {' '.join(rule.remediation.split())}")
+                lines.append(f"    fix: {display(' '.join(rule.remediation.split()))}")
         lines.append("")
     for error in report.errors:
-        lines.append(_style(f"{_display(error.file)}{':' + str(error.line) if error.line else ''}: "
-                            f"{'internal error' if error.kind == 'internal' else 'error'}"
-                            f"{' (in the baseline)' if error.baselined else ''}: {error.message}", "31", color))
+        kind = "internal error" if error.kind == "internal" else "error"
+        where = _display(error.file) + (f":{error.line}" if error.line else "")
+        lines.append("- " + _style(f"{where}: {kind}{' (in the baseline)' if error.baselined else ''}: "
+                                   f"{display(error.message)}", "31", color))
+    lines.extend(settings_lines(settings))
     lines.extend(_baseline_lines(report))
     unchecked = sum(1 for r in findings if r.rule_id == "ECR000" and _is_module_call(r.address))
     if unchecked:
@@ -60,12 +67,27 @@ def _baseline_lines(report: Report) -> list[str]:
     if summary["stale"]:
         out.append(f"  {len(summary['stale'])} stale (match nothing: the finding is fixed or moved; remove them or "
                    "write the baseline again):")
-        out.extend(f"    {e['rule_id']}  {e['address']}  ({e['file']})" for e in summary["stale"])
+        out.extend(f"  - {display(str(e['rule_id']))}  {display(str(e['address']))}  ({display(str(e['file']))})"
+                   for e in summary["stale"])
     if summary["added"]:
         out.append(f"  {len(summary['added'])} added since {summary['since']} (each accepts a finding without "
                    "fixing it: review them):")
-        out.extend(f"    {e['rule_id']}  {e['address']}  ({e['file']})" for e in summary["added"])
-    return out + [""]
+        out.extend(f"  - {display(str(e['rule_id']))}  {display(str(e['address']))}  ({display(str(e['file']))})"
+                   for e in summary["added"])
+    return out
+
+
+def settings_lines(settings: dict | None) -> list[str]:
+    """Which config files the run used and what they (or the command line) turned off or down."""
+    if not settings or not (settings.get("files") or settings.get("relaxed") or settings.get("skipped")):
+        return []
+    files = ", ".join(_display(f) for f in settings.get("files", [])) or "none"
+    lines = [f"config: {files}"]
+    for item in settings.get("skipped", []):
+        lines.append(f"config: {_display(item['file'])} {display(item['reason'])}")
+    for item in settings.get("relaxed", []):
+        lines.append(f"relaxed: {display(item['detail'])} (from {_display(item['source'])})")
+    return lines
 
 
 def _style(text: str, code: str, color: bool) -> str:
