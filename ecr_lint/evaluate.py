@@ -16,8 +16,10 @@ from ecr_lint.model import Ref, Unknown
 # One stack's evaluation budget. Real stacks use a small fraction of each; crafted ones
 # (nested for-expressions, shared references, self-calling modules) hit one and become an
 # error entry for that stack instead of a hang or gigabytes of memory.
-MAX_STEPS = 2_000_000        # a step is one expression node (~1.5 us), one node a walk over a value visits,
-                             # four elements or 256 characters a function reads: about 3 s in all
+MAX_STEPS = 1_000_000        # a step is one expression node (1-4 us: a reference resolves and records a
+                             # graph edge), one node a walk over a value visits, four elements or 256
+                             # characters a function reads: a few seconds in all; the largest real stack
+                             # of the corpus takes 27,000
 MAX_BYTES = 256 * 2**20      # characters of strings plus 8 per collection element, built by one stack:
                              # 25 times a 10 MB string, far above what a real stack builds
 MAX_REGEX_CHARS = 10_000_000  # characters of regex input per stack: RE2 is linear, but a DFA-defeating
@@ -26,8 +28,9 @@ MAX_STACK_INSTANCES = 25_000  # resources and module instances across nested mod
                              # per-block cap; Terraform itself crawls long before this size
 MAX_STRING = 10_000_000      # one string; checked before a function builds it
 MAX_COLLECTION = 100_000     # one list or map
-MAX_TREE = 1_000_000         # nodes of one value with shared references expanded (local.a = [local.b,
-                             # local.b] doubles at every level: the tree, not the evaluation, explodes)
+MAX_TREE = 500_000           # nodes of one value with shared references expanded (local.a = [local.b,
+                             # local.b] doubles at every level: the tree, not the evaluation, explodes);
+                             # rules walk each attribute once per rule, so this also bounds their work
 MAX_NUMBER_BITS = 512        # Terraform's numbers are 512-bit-precision floats: integers are exact up to
                              # 2^512; beyond that (and beyond float range) a number is unknown here
 SCAN_CHARS_PER_STEP = 256     # C-speed string work (hash, search, case mapping)
@@ -146,6 +149,9 @@ class Walk:
             for v in value.values() if isinstance(value, dict) else value:
                 if isinstance(v, (dict, list, Ref)):
                     self.visit_tree(v)
+
+    def visited(self) -> int:
+        return MAX_TREE - self.left
 
     def done(self, budget: Budget | None) -> None:
         if budget is not None:

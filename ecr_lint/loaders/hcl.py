@@ -21,6 +21,7 @@ from ecr_lint.stack import Stack, Unresolved, taggable_types
 
 MAX_INSTANCES = 10_000
 MAX_MODULE_DEPTH = 32
+FREE_ATTRIBUTE_NODES = 10_000  # a resource attribute this size is not charged: real ones are far smaller
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 
 
@@ -666,9 +667,14 @@ class ModuleInstance:
         attributes = dict(self.instance_value(inst))
         for name, value in attributes.items():
             # Rules and reporters walk attributes as trees: one built from shared references
-            # (local.l40 = [local.l39, local.l39]) is exponential, so it stops here.
+            # (local.l40 = [local.l39, local.l39]) is exponential, so it stops here. Only values
+            # larger than real ones are charged, so that a budget spent elsewhere does not make
+            # every resource evaluated before that unknown.
             try:
-                Walk().visit_tree(value)
+                walk = Walk()
+                walk.visit_tree(value)
+                if walk.visited() > FREE_ATTRIBUTE_NODES:
+                    walk.done(self.loader.budget)
             except BudgetExceeded as exc:
                 self.loader.budget_exceeded(str(exc), inst.decl.file, inst.attribute_lines.get(name, block.line))
                 attributes[name] = Unknown(f"{inst.address}.{name}: {exc}")
