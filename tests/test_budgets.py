@@ -271,3 +271,25 @@ def test_a_module_at_the_cap_is_linted_whole(tmp_path):
     assert (code, errors(data)) == (1, set())
     assert results(data, "fail") == {("ECR003", "module.repos[9999].aws_ecr_repository.r")}
     assert len(results(data, "pass")) == 9999
+
+
+# --- item 6: no backtracking regex on input anywhere else ---------------------------------------------
+
+
+def test_blank_lines_do_not_stall_the_scan_for_module_calls(tmp_path):
+    # the scan that tells root stacks from modules used ^\s*source: quadratic in blank lines (a hang)
+    write(tmp_path, {"a/main.tf": "# source\n" + "\n" * 300000 + repository("a", '"MUTABLE"'),
+                     "b/main.tf": repository("b", '"IMMUTABLE"')})
+    code, data = lint_cli(tmp_path, "--select", "ECR003")
+    assert (code, errors(data)) == (1, set())
+    assert results(data, "fail") == {("ECR003", "aws_ecr_repository.a")}
+    assert results(data, "pass") == {("ECR003", "aws_ecr_repository.b")}
+
+
+def test_iam_wildcards_match_in_linear_time():
+    # a policy's "*a*a*a*a*a*a*a*a*ax" became .*a.*a... for Python's re: hours against a long value
+    code = ("from ecr_lint.policy.iam import iam_match\n"
+            "print(iam_match('*a' * 40 + 'x', 'a' * 200), iam_match('*a' * 40, 'a' * 200),"
+            " iam_match('ECR:*', 'ecr:PutImage'), iam_match('arn:*:X', 'arn:a:x', case_sensitive=True))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=GUARD)
+    assert done.stdout.split() == ["False", "True", "True", "False"], done.stderr

@@ -36,7 +36,7 @@ class ModuleConfig:
     errors: list[InputError] = field(default_factory=list)
 
 
-_LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.\.?/[^"$]*)"', re.M)
+_LOCAL_SOURCE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"(\.\.?/[^"$]*)"', re.M)  # \s* spanning lines was quadratic
 
 
 def local_module_sources(directory: str) -> set[str]:
