@@ -189,23 +189,31 @@ def deep_plain(value: Any, budget: Budget | None = None, walk: Walk | None = Non
     value = plain(value)
     if not isinstance(value, (dict, list)):
         return value
+    return _copied(value, budget, walk, placeholders=False)
+
+
+def _copied(value: Any, budget: Budget | None, walk: Walk | None, placeholders: bool) -> Any:
+    """A copy without references (and, with placeholders, unknowns as `${...}` text); the walk is
+    charged to the budget unless the caller brought its own."""
     own = walk is None
     walk = walk or Walk()
-    out = _deep_plain(value, walk)
+    out = _copy(value, walk, placeholders)
     if own:
         walk.done(budget)
     return out
 
 
-def _deep_plain(value: Any, walk: Walk) -> Any:
+def _copy(value: Any, walk: Walk, placeholders: bool) -> Any:
     value = plain(value)
+    if placeholders and isinstance(value, Unknown):
+        value = value.partial if isinstance(value.partial, str) else "${unknown}"
     if isinstance(value, dict):
         walk.visit(len(value) + 1)
         walk.chars += sum(len(k) for k in value)
-        return {k: _deep_plain(v, walk) for k, v in value.items()}
+        return {k: _copy(v, walk, placeholders) for k, v in value.items()}
     if isinstance(value, list):
         walk.visit(len(value) + 1)
-        return [_deep_plain(v, walk) for v in value]
+        return [_copy(v, walk, placeholders) for v in value]
     if isinstance(value, str):
         walk.chars += len(value)
     return value
@@ -249,28 +257,7 @@ def _contains_unknown(value: Any, walk: Walk) -> Unknown | None:
 
 def symbolic(value: Any, budget: Budget | None = None, walk: Walk | None = None) -> Any:
     """A JSON-able rendering where unknown parts become `${...}` placeholders."""
-    own = walk is None
-    walk = walk or Walk()
-    out = _symbolic(value, walk)
-    if own:
-        walk.done(budget)
-    return out
-
-
-def _symbolic(value: Any, walk: Walk) -> Any:
-    value = plain(value)
-    if isinstance(value, Unknown):
-        value = value.partial if isinstance(value.partial, str) else "${unknown}"
-    if isinstance(value, dict):
-        walk.visit(len(value) + 1)
-        walk.chars += sum(len(k) for k in value)
-        return {k: _symbolic(v, walk) for k, v in value.items()}
-    if isinstance(value, list):
-        walk.visit(len(value) + 1)
-        return [_symbolic(v, walk) for v in value]
-    if isinstance(value, str):
-        walk.chars += len(value)
-    return value
+    return _copied(value, budget, walk, placeholders=True)
 
 
 def to_string(value: Any) -> str:

@@ -548,8 +548,7 @@ class ModuleInstance:
         call_address = self.addr(f"module.{name}")
         self.loader.graph.add_node(call_address, "module")
         self.loader.module_calls.append((decl.file, decl.block.line, decl.block.end_line, call_address))
-        at = (decl.file, decl.block.line)
-        source = plain(self.eval_attr(attrs["source"].expr, self.scope, f"module.{name}.source", at)) if "source" in attrs else None
+        source = plain(self.eval_attr(attrs["source"].expr, self.scope, f"module.{name}.source")) if "source" in attrs else None
         if not isinstance(source, str) or not source.startswith(("./", "../")):
             reason = (f"module.{name} has source {source!r}, which ecr-lint does not fetch; "
                       "its resources are not checked here (lint the plan JSON to see them)")
