@@ -393,7 +393,7 @@ class Evaluator:
 
     def e_Lit(self, node: ast.Lit, scope: Scope) -> Any:
         value = node.value
-        if type(value) is float or type(value) is int:  # 1e400 parses to inf; a 4000-digit literal to an int
+        if type(value) in _NUMBER_TYPES:  # 1e400 parses to inf; a 4000-digit literal to an int
             return checked_number(value)
         return value
 
@@ -662,6 +662,7 @@ def _modulo(a: int | float, b: int | float) -> int | float:
     return remainder if a >= 0 else -remainder
 
 
+_NUMBER_TYPES = (int, float)
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": _divide, "%": _modulo,
 }

@@ -21,7 +21,7 @@ from ecr_lint.stack import Stack, Unresolved, taggable_types
 
 MAX_INSTANCES = 10_000
 MAX_MODULE_DEPTH = 32
-FREE_ATTRIBUTE_NODES = 10_000  # a resource attribute this size is not charged: real ones are far smaller
+FREE_ATTRIBUTE_NODES = 10_000  # a resource's attributes this size are not charged: real ones are far smaller
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 
 
@@ -664,19 +664,17 @@ class ModuleInstance:
     def to_resource(self, inst: Instance) -> Resource:
         block = inst.decl.block
         attributes = dict(self.instance_value(inst))
-        for name, value in attributes.items():
-            # Rules and reporters walk attributes as trees: one built from shared references
-            # (local.l40 = [local.l39, local.l39]) is exponential, so it stops here. Only values
-            # larger than real ones are charged, so that a budget spent elsewhere does not make
-            # every resource evaluated before that unknown.
-            try:
-                walk = Walk()
-                walk.visit_tree(value)
-                if walk.visited() > FREE_ATTRIBUTE_NODES:
-                    walk.done(self.loader.budget)
-            except BudgetExceeded as exc:
-                self.loader.budget_exceeded(str(exc), inst.decl.file, inst.attribute_lines.get(name, block.line))
-                attributes[name] = Unknown(f"{inst.address}.{name}: {exc}")
+        # Rules and reporters walk attributes as trees: one built from shared references
+        # (local.l40 = [local.l39, local.l39]) is exponential, so it stops here. Only resources
+        # larger than real ones are charged, so that a budget spent elsewhere does not make every
+        # resource evaluated before that unknown.
+        try:
+            walk = Walk()
+            walk.visit_tree(attributes)
+            if walk.visited() > FREE_ATTRIBUTE_NODES:
+                walk.done(self.loader.budget)
+        except BudgetExceeded:
+            self.bound_attributes(inst, attributes)
         return Resource(
             address=inst.address, type=block.labels[0], name=block.labels[1],
             mode="data" if block.type == "data" else "managed", module=self.prefix,
@@ -684,6 +682,18 @@ class ModuleInstance:
             attribute_lines=inst.attribute_lines, provider=self.provider_of(block).address,
             stack=self.loader.root_dir,
         )
+
+    def bound_attributes(self, inst: Instance, attributes: dict) -> None:
+        """Each attribute too large to walk (or over what is left of the budget) becomes unknown."""
+        for name, value in attributes.items():
+            try:
+                walk = Walk()
+                walk.visit_tree(value)
+                walk.done(self.loader.budget)
+            except BudgetExceeded as exc:
+                line = inst.attribute_lines.get(name, inst.decl.block.line)
+                self.loader.budget_exceeded(str(exc), inst.decl.file, line)
+                attributes[name] = Unknown(f"{inst.address}.{name}: {exc}")
 
     def safe_path(self, path: str) -> Any:
         return self.loader.safe_path(path, self.loader.root_dir)
