@@ -14,9 +14,28 @@ from ecr_lint.loaders import syntax as ast
 from ecr_lint.model import Ref, Unknown
 from ecr_lint.sensitive import Concealed, is_marked, mark, shown, strip
 
-MAX_COLLECTION = 100_000
-MAX_STRING = 10_000_000
-MAX_STEPS = 2_000_000   # evaluation steps per stack: nested for-expressions cannot run away
+# One stack's evaluation budget. Real stacks use a small fraction of each; crafted ones
+# (nested for-expressions, shared references, self-calling modules) hit one and become an
+# error entry for that stack instead of a hang or gigabytes of memory.
+MAX_STEPS = 1_000_000        # a step is one expression node (1-4 us: a reference resolves and records a
+                             # graph edge), one node a walk over a value visits, four elements or 256
+                             # characters a function reads: a few seconds in all; the largest real stack
+                             # of the corpus takes 27,000
+MAX_BYTES = 256 * 2**20      # characters of strings plus 8 per collection element, built by one stack:
+                             # 25 times a 10 MB string, far above what a real stack builds
+MAX_REGEX_CHARS = 10_000_000  # characters of regex input per stack: RE2 is linear, but a DFA-defeating
+                             # pattern runs at ~2 MB/s, so this is a few seconds at worst
+MAX_STACK_INSTANCES = 25_000  # resources and module instances across nested modules: 2.5 times the
+                             # per-block cap; Terraform itself crawls long before this size
+MAX_STRING = 10_000_000      # one string; checked before a function builds it
+MAX_COLLECTION = 100_000     # one list or map
+MAX_TREE = 500_000           # nodes of one value with shared references expanded (local.a = [local.b,
+                             # local.b] doubles at every level: the tree, not the evaluation, explodes);
+                             # rules walk each attribute once per rule, so this also bounds their work
+MAX_NUMBER_BITS = 512        # Terraform's numbers are 512-bit-precision floats: integers are exact up to
+                             # 2^512; beyond that (and beyond float range) a number is unknown here
+SCAN_CHARS_PER_STEP = 256     # C-speed string work (hash, search, case mapping)
+ELEMENTS_PER_STEP = 4         # a function's loop over the elements of an argument
 MARK_FUNCTIONS = frozenset({"sensitive", "nonsensitive"})
 
 
@@ -26,6 +45,123 @@ class EvalError(Exception):
 
 class BudgetExceeded(EvalError):
     """The stack needs more evaluation work than ecr-lint allows for one stack."""
+
+
+class Budget:
+    """What is left of one stack's evaluation budget; every charge is O(1)."""
+
+    __slots__ = ("steps", "bytes", "regex", "instances")
+
+    def __init__(self, steps: int = MAX_STEPS, nbytes: int = MAX_BYTES, regex: int = MAX_REGEX_CHARS,
+                 instances: int = MAX_STACK_INSTANCES):
+        self.steps, self.bytes, self.regex, self.instances = steps, nbytes, regex, instances
+
+    def step(self, n: int = 1) -> None:
+        self.steps -= n
+        if self.steps < 0:
+            raise BudgetExceeded(f"evaluation stopped after {MAX_STEPS} steps (an expression that grows without "
+                                 "bound?)")
+
+    def scan(self, chars: int) -> None:
+        """A function reads a string of this length."""
+        if chars >= SCAN_CHARS_PER_STEP:
+            self.step(chars // SCAN_CHARS_PER_STEP)
+
+    def read(self, elements: int) -> None:
+        """A function reads the elements of a collection."""
+        if elements >= ELEMENTS_PER_STEP:
+            self.step(elements // ELEMENTS_PER_STEP)
+
+    def build(self, nbytes: int) -> None:
+        self.bytes -= nbytes
+        if self.bytes < 0:
+            raise BudgetExceeded(f"the stack builds more than {MAX_BYTES >> 20} MiB of strings and collections")
+
+    def built(self, value: Any) -> None:
+        """Check and charge a string or collection just built (its shallow size: O(1))."""
+        if isinstance(value, str):
+            check_string(len(value))
+            self.build(len(value))
+        elif isinstance(value, (list, dict)):
+            check_collection(len(value))
+            self.build(8 * len(value))
+
+    def regex_input(self, chars: int) -> None:
+        self.regex -= chars
+        if self.regex < 0:
+            raise BudgetExceeded(f"regular expressions read more than {MAX_REGEX_CHARS} characters in this stack")
+
+    def instance(self, n: int, what: str) -> None:
+        if n > self.instances:
+            self.instances = 0
+            raise BudgetExceeded(f"{what}: more than {MAX_STACK_INSTANCES} resource and module instances in this "
+                                 "stack (nested count/for_each, or modules calling themselves?)")
+        self.instances -= n
+
+
+def check_string(length: int) -> None:
+    """Call before building a string of this length."""
+    if length > MAX_STRING:
+        raise BudgetExceeded(f"a string of {length} characters (the limit is {MAX_STRING})")
+
+
+def check_collection(length: int) -> None:
+    if length > MAX_COLLECTION:
+        raise BudgetExceeded(f"a collection of {length} elements (the limit is {MAX_COLLECTION})")
+
+
+def budget_of(scope: "Scope") -> Budget:
+    """The budget of the evaluator behind a scope (a fresh one for a context without evaluator)."""
+    evaluator = getattr(scope.context, "evaluator", None)
+    return evaluator.budget if evaluator is not None else Budget()
+
+
+def checked_number(value: int | float) -> int | float:
+    """A number ecr-lint can represent: finite, integers within 2^512 (else an EvalError -> Unknown)."""
+    if isinstance(value, float):
+        if value != value or value in (math.inf, -math.inf):
+            raise EvalError("number out of range (overflow)")
+    elif isinstance(value, int) and value.bit_length() > MAX_NUMBER_BITS:
+        raise EvalError(f"number out of range (more than {MAX_NUMBER_BITS} bits)")
+    return value
+
+
+class Walk:
+    """Counts the nodes a walk over a value visits: shared references cannot make it exponential.
+
+    `chars` adds up the string leaves and keys, so that an encoder knows its output size first.
+    """
+
+    __slots__ = ("left", "chars")
+
+    def __init__(self) -> None:
+        self.left = MAX_TREE
+        self.chars = 0
+
+    def visit(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise BudgetExceeded(f"a value of more than {MAX_TREE} elements once shared references are expanded")
+
+    def visit_tree(self, value: Any) -> None:
+        """Count a whole value (raises past MAX_TREE nodes, however many are shared)."""
+        value = plain(value)
+        if isinstance(value, (dict, list)):
+            self.visit(len(value) + 1)
+            for v in value.values() if isinstance(value, dict) else value:
+                if isinstance(v, (dict, list, Ref)):
+                    self.visit_tree(v)
+
+    def visited(self) -> int:
+        return MAX_TREE - self.left
+
+    def done(self, budget: Budget | None) -> None:
+        if budget is not None:
+            budget.step(MAX_TREE - self.left)
+
+    def encoded_size(self) -> int:
+        """An upper estimate of the JSON text: the characters plus a few per node."""
+        return self.chars + 4 * (MAX_TREE - self.left)
 
 
 class ObjectValue(dict):
@@ -53,12 +189,38 @@ def plain(value: Any) -> Any:
     return value
 
 
-def deep_plain(value: Any) -> Any:
+def deep_plain(value: Any, budget: Budget | None = None, walk: Walk | None = None) -> Any:
+    """The value with every reference replaced by what it refers to (bounded: see Walk)."""
     value = plain(value)
+    if not isinstance(value, (dict, list)):
+        return value
+    return _copied(value, budget, walk, placeholders=False)
+
+
+def _copied(value: Any, budget: Budget | None, walk: Walk | None, placeholders: bool) -> Any:
+    """A copy without references (and, with placeholders, unknowns as `${...}` text); the walk is
+    charged to the budget unless the caller brought its own."""
+    own = walk is None
+    walk = walk or Walk()
+    out = _copy(value, walk, placeholders)
+    if own:
+        walk.done(budget)
+    return out
+
+
+def _copy(value: Any, walk: Walk, placeholders: bool) -> Any:
+    value = plain(value)
+    if placeholders and isinstance(value, Unknown):
+        value = value.partial if isinstance(value.partial, str) else "${unknown}"
     if isinstance(value, dict):
-        return {k: deep_plain(v) for k, v in value.items()}
+        walk.visit(len(value) + 1)
+        walk.chars += sum(len(k) for k in value)
+        return {k: _copy(v, walk, placeholders) for k, v in value.items()}
     if isinstance(value, list):
-        return [deep_plain(v) for v in value]
+        walk.visit(len(value) + 1)
+        return [_copy(v, walk, placeholders) for v in value]
+    if isinstance(value, str):
+        walk.chars += len(value)
     return value
 
 
@@ -73,33 +235,34 @@ def merge_unknowns(unknowns: list[Unknown], partial: Any = None) -> Unknown:
     return Unknown(unknowns[0].reason, tuple(refs), partial)
 
 
-def contains_unknown(value: Any) -> Unknown | None:
+def contains_unknown(value: Any, budget: Budget | None = None) -> Unknown | None:
     value = plain(value)
     if isinstance(value, Unknown):
         return value
-    if isinstance(value, dict):
-        for v in value.values():
-            found = contains_unknown(v)
-            if found:
-                return found
-    elif isinstance(value, list):
-        for v in value:
-            found = contains_unknown(v)
+    if not isinstance(value, (dict, list)):
+        return None
+    walk = Walk()
+    found = _contains_unknown(value, walk)
+    walk.done(budget)
+    return found
+
+
+def _contains_unknown(value: Any, walk: Walk) -> Unknown | None:
+    value = plain(value)
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, (dict, list)):
+        walk.visit(len(value) + 1)
+        for v in value.values() if isinstance(value, dict) else value:
+            found = _contains_unknown(v, walk)
             if found:
                 return found
     return None
 
 
-def symbolic(value: Any) -> Any:
+def symbolic(value: Any, budget: Budget | None = None, walk: Walk | None = None) -> Any:
     """A JSON-able rendering where unknown parts become `${...}` placeholders."""
-    value = plain(value)
-    if isinstance(value, Unknown):
-        return value.partial if isinstance(value.partial, str) else "${unknown}"
-    if isinstance(value, dict):
-        return {k: symbolic(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [symbolic(v) for v in value]
-    return value
+    return _copied(value, budget, walk, placeholders=True)
 
 
 def to_string(value: Any) -> str:
@@ -122,13 +285,18 @@ def to_number(value: Any) -> int | float:
     if isinstance(value, bool):
         raise EvalError("a bool is not a number")
     if isinstance(value, (int, float)):
-        return value
+        return checked_number(value)
     if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 400:  # 2^512 has 155 digits: longer text is out of range or malformed
+            raise EvalError(f"{value[:40]!r}... is not a number ecr-lint evaluates (too long)")
         try:
-            number = float(value)
+            if text.lstrip("+-").isdigit() and text.isascii():
+                return checked_number(int(text))
+            number = float(text)
         except ValueError:
             raise EvalError(f"{value!r} is not a number") from None
-        return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
+        return checked_number(number)
     raise EvalError(f"{type_name(value)} is not a number")
 
 
@@ -219,10 +387,9 @@ class Evaluator:
     The context returns (value, steps consumed). It records graph edges itself.
     """
 
-    def __init__(self, functions: dict[str, Callable[..., Any]], max_steps: int = MAX_STEPS):
+    def __init__(self, functions: dict[str, Callable[..., Any]], budget: Budget | None = None):
         self.functions = functions
-        self.steps = 0
-        self.max_steps = max_steps
+        self.budget = budget or Budget()
         # Sensitive marks (ecr_lint/sensitive.py) are looked for only once one has been made,
         # so a stack without sensitive values pays nothing for them.
         self.tainted = False
@@ -257,15 +424,18 @@ class Evaluator:
         return result
 
     def eval(self, node: ast.Node, scope: Scope) -> Any:
-        self.steps += 1
-        if self.steps > self.max_steps:
-            raise BudgetExceeded(f"evaluation stopped after {self.max_steps} steps (an expression that grows "
-                                 "without bound?)")
+        budget = self.budget
+        budget.steps -= 1
+        if budget.steps < 0:
+            budget.step(0)  # raises
         method = getattr(self, "e_" + type(node).__name__)
         return method(node, scope)
 
     def e_Lit(self, node: ast.Lit, scope: Scope) -> Any:
-        return node.value
+        value = node.value
+        if type(value) in _NUMBER_TYPES:  # 1e400 parses to inf; a 4000-digit literal to an int
+            return checked_number(value)
+        return value
 
     def e_Template(self, node: ast.Template, scope: Scope) -> Any:
         if len(node.parts) == 1 and isinstance(node.parts[0], ast.Node) and not isinstance(node.parts[0], (ast.TIf, ast.TFor)):
@@ -281,8 +451,9 @@ class Evaluator:
         if unknowns:
             partial = "".join(p if isinstance(p, str) else (p.partial if isinstance(p.partial, str) else "${unknown}") for p in pieces)
             return self._marked_if(merge_unknowns(unknowns, partial), *marks)
-        if sum(len(p) for p in pieces) > MAX_STRING:  # checked before building it
-            raise EvalError("string template result too large")
+        size = sum(len(p) for p in pieces)
+        check_string(size)  # before building it
+        self.budget.build(size)
         return self._marked_if("".join(pieces), *marks)
 
     def _render_into(self, parts: tuple, scope: Scope, out: list, marks: list) -> None:
@@ -331,7 +502,7 @@ class Evaluator:
         cond = plain(raw)
         if isinstance(cond, Unknown):
             then, other = self.eval(node.then, scope), self.eval(node.other, scope)
-            if not contains_unknown(then) and deep_plain(then) == deep_plain(other):
+            if not contains_unknown(then, self.budget) and _equal(then, other, self.budget):
                 return self._marked_if(then, raw)
             return cond
         return self._marked_if(self.eval(node.then if to_bool(cond) else node.other, scope), raw)
@@ -343,7 +514,7 @@ class Evaluator:
             return value
         if node.op == "!":
             return self._marked_if(not to_bool(value), raw)
-        return self._marked_if(-to_number(value), raw)
+        return self._marked_if(-to_number(value), raw)  # in range: its negation is too
 
     def e_BinOp(self, node: ast.BinOp, scope: Scope) -> Any:
         op = node.op
@@ -366,29 +537,19 @@ class Evaluator:
         if isinstance(left, Unknown) or isinstance(right, Unknown):
             return merge_unknowns([u for u in (left, right) if isinstance(u, Unknown)])
         if op == "==":
-            return _equal(left, right)
+            return _equal(left, right, self.budget)
         if op == "!=":
-            return not _equal(left, right)
+            return not _equal(left, right, self.budget)
         if op == "&&":
             return to_bool(left) and to_bool(right)
         if op == "||":
             return to_bool(left) or to_bool(right)
         a, b = to_number(left), to_number(right)
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            if b == 0:
-                raise EvalError("division by zero")
-            result = a / b
-            return int(result) if result.is_integer() else result
-        if op == "%":
-            if b == 0:
-                raise EvalError("modulo by zero")
-            return math.fmod(a, b) if isinstance(a, float) or isinstance(b, float) else int(math.fmod(a, b))
+        if op in _ARITHMETIC:
+            try:
+                return checked_number(_ARITHMETIC[op](a, b))
+            except (OverflowError, ValueError) as exc:  # float overflow, int too large for a float
+                raise EvalError(f"number out of range ({exc})") from None
         if op == "<":
             return a < b
         if op == ">":
@@ -447,6 +608,7 @@ class Evaluator:
         if inner is None:
             return []
         items = inner if isinstance(inner, list) else [base]
+        self.budget.step(len(items))
         steps = [(kind, key if kind == "attr" else plain(self.eval(key, scope))) for kind, key in node.ops]
         return [self._apply(item, steps, scope, evaluated=True) for item in items]
 
@@ -488,6 +650,8 @@ class Evaluator:
         for arg in node.args:
             try:
                 value = self.eval(arg, scope)
+            except BudgetExceeded:
+                raise  # ecr-lint's limit, not a Terraform error that try()/can() may absorb
             except EvalError:
                 continue
             if node.name == "can":
@@ -502,9 +666,8 @@ class Evaluator:
         if isinstance(coll, Unknown):
             return coll
         pairs = _iterate(coll)
-        if len(pairs) > MAX_COLLECTION:
-            raise EvalError(f"for expression over more than {MAX_COLLECTION} elements")
-        self.steps += len(pairs)
+        check_collection(len(pairs))
+        self.budget.step(len(pairs))
         out_list: list[Any] = []
         out_map: dict[str, Any] = {}
         filtered = False
@@ -556,8 +719,30 @@ def _refined_equality(left: Any, right: Any) -> bool | None:
     return None
 
 
-def _equal(a: Any, b: Any) -> bool:
-    a, b = deep_plain(a), deep_plain(b)
+def _divide(a: int | float, b: int | float) -> int | float:
+    if b == 0:
+        raise EvalError("division by zero")
+    result = a / b
+    return int(result) if result.is_integer() else result
+
+
+def _modulo(a: int | float, b: int | float) -> int | float:
+    if b == 0:
+        raise EvalError("modulo by zero")
+    if isinstance(a, float) or isinstance(b, float):
+        return math.fmod(a, b)
+    remainder = abs(a) % abs(b)  # exact for large integers; the sign of the dividend, like fmod
+    return remainder if a >= 0 else -remainder
+
+
+_NUMBER_TYPES = (int, float)
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": _divide, "%": _modulo,
+}
+
+
+def _equal(a: Any, b: Any, budget: Budget | None = None) -> bool:
+    a, b = deep_plain(a, budget), deep_plain(b, budget)
     if isinstance(a, bool) != isinstance(b, bool):
         return False
     return a == b

@@ -10,9 +10,11 @@ import os
 import re
 from typing import Any, Callable
 
+from ecr_lint import tfregex
 from ecr_lint.evaluate import (
-    EvalError, MAX_COLLECTION, Scope, contains_unknown, deep_plain, merge_unknowns, plain,
-    symbolic, to_bool, to_number, to_string, type_name,
+    MAX_NUMBER_BITS, MAX_STRING, MAX_TREE, Budget, EvalError, Scope, Walk, budget_of, check_collection, check_string,
+    checked_number, contains_unknown, deep_plain, merge_unknowns, plain, symbolic, to_bool, to_number, to_string,
+    type_name,
 )
 from ecr_lint import sensitive
 from ecr_lint.model import Unknown
@@ -31,20 +33,41 @@ NOT_EVALUATED = {
 }
 
 
-def function(name: str, lazy_unknown: bool = False):
-    """Register a function; unless lazy_unknown, an Unknown argument makes the result Unknown."""
+def function(name: str, lazy_unknown: bool = False, light: bool = False):
+    """Register a function; unless lazy_unknown, an Unknown argument makes the result Unknown.
+
+    The stack's budget is charged for the arguments the function reads (elements, characters)
+    and for the string or collection it returns; `light` functions only pick from or look at
+    their arguments (length, lookup, element...) and are not charged.
+    """
 
     def wrap(impl: Callable[..., Any]) -> Callable[..., Any]:
+        wants_scope = "scope" in impl.__code__.co_varnames
+
         def call(*args: Any, scope: Scope) -> Any:
             values = [plain(a) for a in args]
             if not lazy_unknown:
                 unknowns = [v for v in values if isinstance(v, Unknown)]
                 if unknowns:
                     return merge_unknowns(unknowns)
+            budget = None if light else budget_of(scope)
+            if budget is not None:
+                for v in values:
+                    if isinstance(v, str):
+                        budget.scan(len(v))
+                    elif isinstance(v, (list, dict)):
+                        budget.read(len(v))
             try:
-                return impl(*values, scope=scope) if "scope" in impl.__code__.co_varnames else impl(*values)
+                result = impl(*values, scope=scope) if wants_scope else impl(*values)
             except TypeError as exc:
                 raise EvalError(f"{name}(): wrong arguments ({exc})") from None
+            except (ValueError, ArithmeticError) as exc:  # math domain, overflow, bad digits: Terraform errors too
+                raise EvalError(f"{name}(): {exc}") from None
+            if isinstance(result, (int, float)):
+                checked_number(result)
+            elif budget is not None:
+                budget.built(result)
+            return result
 
         FUNCTIONS[name] = call
         return impl
@@ -75,13 +98,36 @@ def _map(value: Any, fname: str) -> dict:
     raise EvalError(f"{fname}(): expected a map or object, got {type_name(value)}")
 
 
-def _set(items: list) -> list:
+def _set_key(value: Any, walk: Walk) -> Any:
+    """A hashable key, equal for values Terraform treats as equal (1 and 1.0; not true and 1),
+    so that set functions are linear, not a list search per element."""
+    value = plain(value)
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, dict):
+        walk.visit(len(value) + 1)
+        return ("map", tuple(sorted((k, _set_key(v, walk)) for k, v in value.items())))
+    if isinstance(value, list):
+        walk.visit(len(value) + 1)
+        return ("list", tuple(_set_key(v, walk) for v in value))
+    if isinstance(value, Unknown):
+        return ("unknown", value.reason, value.refs)
+    return value
+
+
+def _set_keys(items: list, budget: Budget) -> list:
+    walk = Walk()
+    keys = [_set_key(item, walk) for item in items]
+    walk.done(budget)
+    return keys
+
+
+def _set(items: list, budget: Budget) -> list:
     out: list = []
-    seen: list = []
-    for item in items:
-        key = deep_plain(item)
+    seen: set = set()
+    for item, key in zip(items, _set_keys(items, budget)):
         if key not in seen:
-            seen.append(key)
+            seen.add(key)
             out.append(item)
     if all(isinstance(plain(i), str) for i in out):
         out.sort(key=plain)  # Terraform orders sets of strings lexically
@@ -93,23 +139,25 @@ def _set(items: list) -> list:
 
 @function("merge")
 def _merge(*maps: Any) -> Any:
+    check_collection(sum(len(_map(m, "merge")) for m in maps if m is not None))  # before building it
     out: dict = {}
     for m in maps:
         if m is None:
             continue
-        out.update(_map(m, "merge"))
+        out.update(m)
     return out
 
 
 @function("concat")
 def _concat(*lists: Any) -> Any:
+    check_collection(sum(len(_list(item, "concat")) for item in lists))
     out: list = []
     for item in lists:
-        out.extend(_list(item, "concat"))
+        out.extend(item)
     return out
 
 
-@function("lookup")
+@function("lookup", light=True)
 def _lookup(m: Any, key: Any, *default: Any) -> Any:
     m = _map(m, "lookup")
     key = to_string(key)
@@ -120,7 +168,7 @@ def _lookup(m: Any, key: Any, *default: Any) -> Any:
     raise EvalError(f"lookup(): key {key!r} not found and no default given")
 
 
-@function("element")
+@function("element", light=True)
 def _element(lst: Any, i: Any) -> Any:
     lst = _list(lst, "element")
     if not lst:
@@ -128,7 +176,7 @@ def _element(lst: Any, i: Any) -> Any:
     return lst[int(to_number(i)) % len(lst)]
 
 
-@function("coalesce", lazy_unknown=True)
+@function("coalesce", lazy_unknown=True, light=True)
 def _coalesce(*values: Any) -> Any:
     for v in values:
         if isinstance(v, Unknown):
@@ -138,7 +186,7 @@ def _coalesce(*values: Any) -> Any:
     raise EvalError("coalesce(): no non-null, non-empty argument")
 
 
-@function("coalescelist", lazy_unknown=True)
+@function("coalescelist", lazy_unknown=True, light=True)
 def _coalescelist(*values: Any) -> Any:
     for v in values:
         if isinstance(v, Unknown):
@@ -159,7 +207,7 @@ def _values(m: Any) -> Any:
     return [m[k] for k in sorted(m)]
 
 
-@function("length")
+@function("length", light=True)
 def _length(value: Any) -> Any:
     if isinstance(value, (list, dict, str)):
         return len(value)
@@ -167,39 +215,43 @@ def _length(value: Any) -> Any:
 
 
 @function("contains")
-def _contains(lst: Any, value: Any) -> Any:
+def _contains(lst: Any, value: Any, scope: Scope) -> Any:
     lst = _list(lst, "contains")
-    if contains_unknown(lst) or contains_unknown(value):
-        return merge_unknowns([contains_unknown(lst) or contains_unknown(value)])
-    return deep_plain(value) in [deep_plain(x) for x in lst]
+    budget = budget_of(scope)
+    unknown = contains_unknown(lst, budget) or contains_unknown(value, budget)
+    if unknown:
+        return merge_unknowns([unknown])
+    return _set_keys([value], budget)[0] in set(_set_keys(lst, budget))
 
 
 @function("flatten")
-def _flatten(lst: Any) -> Any:
+def _flatten(lst: Any, scope: Scope) -> Any:
     out: list = []
+    counter = Walk()  # lists of empty lists shared by reference add nothing to `out`, but are walked
 
     def walk(items: list) -> None:
+        counter.visit(len(items) + 1)
         for item in items:
             inner = plain(item)
             if isinstance(inner, list):
                 walk(inner)
             else:
                 out.append(item)
-            if len(out) > MAX_COLLECTION:
-                raise EvalError("flatten(): result too large")
+        check_collection(len(out))
 
     walk(_list(lst, "flatten"))
+    counter.done(budget_of(scope))
     return out
 
 
 @function("distinct")
-def _distinct(lst: Any) -> Any:
+def _distinct(lst: Any, scope: Scope) -> Any:
+    items = _list(lst, "distinct")
     out: list = []
-    seen: list = []
-    for item in _list(lst, "distinct"):
-        key = deep_plain(item)
+    seen: set = set()
+    for item, key in zip(items, _set_keys(items, budget_of(scope))):
         if key not in seen:
-            seen.append(key)
+            seen.add(key)
             out.append(item)
     return out
 
@@ -210,8 +262,8 @@ def _tolist(value: Any) -> Any:
 
 
 @function("toset")
-def _toset(value: Any) -> Any:
-    return _set(_list(value, "toset"))
+def _toset(value: Any, scope: Scope) -> Any:
+    return _set(_list(value, "toset"), budget_of(scope))
 
 
 @function("tomap")
@@ -219,7 +271,7 @@ def _tomap(value: Any) -> Any:
     return dict(_map(value, "tomap"))
 
 
-@function("tostring")
+@function("tostring", light=True)
 def _tostring(value: Any) -> Any:
     return None if value is None else to_string(value)
 
@@ -272,8 +324,7 @@ def _range(*args: Any) -> Any:
     start, stop, step = nums
     if step == 0:
         raise EvalError("range(): step must not be zero")
-    if abs((stop - start) / step) > MAX_COLLECTION:
-        raise EvalError("range(): too many elements")
+    check_collection(math.ceil(abs((stop - start) / step)))
     out = []
     value = start
     while (step > 0 and value < stop) or (step < 0 and value > stop):
@@ -282,7 +333,7 @@ def _range(*args: Any) -> Any:
     return out
 
 
-@function("one")
+@function("one", light=True)
 def _one(lst: Any) -> Any:
     lst = _list(lst, "one")
     if len(lst) > 1:
@@ -291,30 +342,36 @@ def _one(lst: Any) -> Any:
 
 
 @function("index")
-def _index(lst: Any, value: Any) -> Any:
-    plain_list = [deep_plain(x) for x in _list(lst, "index")]
+def _index(lst: Any, value: Any, scope: Scope) -> Any:
+    budget = budget_of(scope)
+    keys = _set_keys(_list(lst, "index"), budget)
     try:
-        return plain_list.index(deep_plain(value))
+        return keys.index(_set_keys([value], budget)[0])
     except ValueError:
         raise EvalError("index(): value not in list") from None
 
 
 @function("setunion")
-def _setunion(*sets: Any) -> Any:
-    return _set([x for s in sets for x in _list(s, "setunion")])
+def _setunion(*sets: Any, scope: Scope) -> Any:
+    if sum(len(_list(s, "setunion")) for s in sets) > MAX_TREE:  # the result is checked; bound what is read too
+        check_collection(MAX_TREE)
+    return _set([x for s in sets for x in s], budget_of(scope))
 
 
 @function("setintersection")
-def _setintersection(first: Any, *rest: Any) -> Any:
-    items = [x for x in _list(first, "setintersection")
-             if all(deep_plain(x) in [deep_plain(y) for y in _list(r, "setintersection")] for r in rest)]
-    return _set(items)
+def _setintersection(first: Any, *rest: Any, scope: Scope) -> Any:
+    budget = budget_of(scope)
+    items = _list(first, "setintersection")
+    others = [set(_set_keys(_list(r, "setintersection"), budget)) for r in rest]
+    return _set([x for x, key in zip(items, _set_keys(items, budget)) if all(key in other for other in others)], budget)
 
 
 @function("setsubtract")
-def _setsubtract(a: Any, b: Any) -> Any:
-    other = [deep_plain(y) for y in _list(b, "setsubtract")]
-    return _set([x for x in _list(a, "setsubtract") if deep_plain(x) not in other])
+def _setsubtract(a: Any, b: Any, scope: Scope) -> Any:
+    budget = budget_of(scope)
+    items = _list(a, "setsubtract")
+    other = set(_set_keys(_list(b, "setsubtract"), budget))
+    return _set([x for x, key in zip(items, _set_keys(items, budget)) if key not in other], budget)
 
 
 @function("alltrue")
@@ -353,12 +410,14 @@ def _abs(n: Any) -> Any:
 
 @function("ceil")
 def _ceil(n: Any) -> Any:
-    return math.ceil(to_number(n))
+    value = to_number(n)
+    return value if isinstance(value, float) and abs(value) >= 2**53 else math.ceil(value)  # already whole
 
 
 @function("floor")
 def _floor(n: Any) -> Any:
-    return math.floor(to_number(n))
+    value = to_number(n)
+    return value if isinstance(value, float) and abs(value) >= 2**53 else math.floor(value)
 
 
 def _marking(name: str, change: Callable[[Any], Any]) -> Callable[..., Any]:
@@ -377,7 +436,7 @@ FUNCTIONS["sensitive"] = _marking("sensitive", sensitive.mark)
 FUNCTIONS["nonsensitive"] = _marking("nonsensitive", sensitive.strip)
 
 
-@function("type")
+@function("type", light=True)
 def _type(value: Any) -> Any:
     return type_name(value)
 
@@ -387,17 +446,24 @@ def _type(value: Any) -> Any:
 
 @function("join")
 def _join(sep: Any, *lists: Any) -> Any:
-    items = [x for lst in lists for x in _list(lst, "join")]
-    unknown = [plain(x) for x in items if isinstance(plain(x), Unknown)]
+    sep = to_string(sep)
+    items = [plain(x) for lst in lists for x in _list(lst, "join")]
+    unknown = [x for x in items if isinstance(x, Unknown)]
     if unknown:
-        partial = to_string(sep).join(symbolic(x) if isinstance(symbolic(x), str) else "${unknown}" for x in items)
-        return merge_unknowns(unknown, partial)
-    return to_string(sep).join(to_string(x) for x in items)
+        texts = [x.partial if isinstance(x, Unknown) and isinstance(x.partial, str) else
+                 "${unknown}" if isinstance(x, Unknown) else to_string(x) for x in items]
+    else:
+        texts = [to_string(x) for x in items]
+    check_string(sum(len(t) for t in texts) + len(sep) * max(len(texts) - 1, 0))  # before building it
+    return merge_unknowns(unknown, sep.join(texts)) if unknown else sep.join(texts)
 
 
 @function("split")
 def _split(sep: Any, text: Any) -> Any:
-    return to_string(text).split(to_string(sep))
+    text, sep = to_string(text), to_string(sep)
+    if sep:
+        check_collection(text.count(sep) + 1)
+    return text.split(sep)
 
 
 @function("lower")
@@ -411,19 +477,19 @@ def _upper(text: Any) -> Any:
 
 
 @function("title")
-def _title(text: Any) -> Any:
-    return re.sub(r"\b\w", lambda m: m.group(0).upper(), to_string(text))
+def _title(text: Any, scope: Scope) -> Any:
+    text = to_string(text)
+    budget_of(scope).step(len(text) // 8)  # a Python call a word: far slower than a C-speed scan
+    return re.sub(r"\b\w", lambda m: m.group(0).upper(), text)
 
 
 @function("replace")
-def _replace(text: Any, old: Any, new: Any) -> Any:
+def _replace(text: Any, old: Any, new: Any, scope: Scope) -> Any:
     text, old, new = to_string(text), to_string(old), to_string(new)
     if len(old) > 1 and old.startswith("/") and old.endswith("/"):
-        try:
-            pattern = re.compile(old[1:-1])
-        except re.error as exc:
-            raise EvalError(f"replace(): invalid regular expression: {exc}") from None
-        return pattern.sub(re.sub(r"\$(\d+)", r"\\\1", new), _regex_input(text))
+        return tfregex.replace(old[1:-1], text, new, budget_of(scope))
+    count = text.count(old) if old else len(text) + 1
+    check_string(len(text) + count * (len(new) - len(old)))  # before building it
     return text.replace(old, new)
 
 
@@ -449,7 +515,7 @@ def _trimsuffix(text: Any, suffix: Any) -> Any:
 
 @function("chomp")
 def _chomp(text: Any) -> Any:
-    return re.sub(r"[\r\n]+$", "", to_string(text))
+    return to_string(text).rstrip("\r\n")  # Terraform's (?:\r\n?|\n)*\z; a regex here was quadratic
 
 
 @function("startswith")
@@ -484,79 +550,73 @@ def _strrev(text: Any) -> Any:
 
 @function("indent")
 def _indent(spaces: Any, text: Any) -> Any:
-    pad = " " * int(to_number(spaces))
-    return to_string(text).replace("\n", "\n" + pad)
-
-
-def _regex_input(text: Any) -> str:
-    text = to_string(text)
-    if len(text) > MAX_REGEX_INPUT:
-        raise EvalError(f"regex input longer than {MAX_REGEX_INPUT} characters")
-    return text
+    text, width = to_string(text), max(int(to_number(spaces)), 0)
+    lines = text.count("\n")
+    if not lines:
+        return text
+    check_string(len(text) + width * lines)  # before building it: indent(999999999, ...) is 4.7 GB
+    return text.replace("\n", "\n" + " " * width)
 
 
 @function("regex")
-def _regex(pattern: Any, text: Any) -> Any:
-    match = _compile(pattern).search(_regex_input(text))
-    if not match:
-        raise EvalError("regex(): pattern did not match")
-    if match.re.groupindex:
-        return match.groupdict()
-    return list(match.groups()) if match.groups() else match.group(0)
+def _regex(pattern: Any, text: Any, scope: Scope) -> Any:
+    return tfregex.regex(to_string(pattern), to_string(text), budget_of(scope))
 
 
 @function("regexall")
-def _regexall(pattern: Any, text: Any) -> Any:
-    compiled = _compile(pattern)
-    out = []
-    for match in compiled.finditer(_regex_input(text)):
-        if compiled.groupindex:
-            out.append(match.groupdict())
-        else:
-            out.append(list(match.groups()) if match.groups() else match.group(0))
-    return out
+def _regexall(pattern: Any, text: Any, scope: Scope) -> Any:
+    return tfregex.regexall(to_string(pattern), to_string(text), budget_of(scope))
 
 
-MAX_REGEX_INPUT = 100_000
+_VERB = re.compile(r"%([-+# 0]*)(\d*)(?:\.(\d+))?([a-zA-Z%])")  # a fixed pattern, linear: not input
 
 
-def _compile(pattern: Any) -> re.Pattern:
-    text = to_string(pattern)
-    if len(text) > 1_000:
-        raise EvalError("regular expression longer than 1000 characters")
-    try:
-        return re.compile(text)
-    except re.error as exc:
-        raise EvalError(f"invalid regular expression: {exc}") from None
+def _encoded(value: Any, budget: Budget | None, sort_keys: bool = False) -> str:
+    """JSON text of a value, its size checked before it is built (shared references)."""
+    walk = Walk()
+    data = deep_plain(value, walk=walk)
+    walk.done(budget)
+    check_string(walk.encoded_size())
+    return json.dumps(data, sort_keys=sort_keys, separators=(",", ":") if sort_keys else (", ", ": "))
 
 
 @function("format")
-def _format(spec: Any, *args: Any) -> Any:
+def _format(spec: Any, *args: Any, scope: Scope) -> Any:
     spec = to_string(spec)
+    budget = budget_of(scope)
     values = list(args)
     out = []
+    size = 0
     i = 0
     pos = 0
     while i < len(spec):
         ch = spec[i]
         if ch != "%":
-            out.append(ch)
-            i += 1
+            j = spec.find("%", i)
+            j = len(spec) if j < 0 else j
+            out.append(spec[i:j])
+            size += j - i
+            i = j
             continue
-        match = re.match(r"%([-+# 0]*)(\d*)(?:\.(\d+))?([a-zA-Z%])", spec[i:])
+        match = _VERB.match(spec, i)
         if not match:
             raise EvalError(f"format(): bad verb at {spec[i:i + 5]!r}")
         flags, width, precision, verb = match.groups()
-        i += match.end()
+        i = match.end()
         if verb == "%":
             out.append("%")
+            size += 1
             continue
         if pos >= len(values):
             raise EvalError("format(): not enough arguments")
         value = values[pos]
         pos += 1
+        width_n = int(width) if width and len(width) < 10 else 0 if not width else MAX_STRING + 1
+        check_string(size + width_n)  # %999999999d: before padding
+        if precision and (len(precision) > 3 or int(precision) > 300):
+            raise EvalError(f"format(): precision {precision[:10]} is too large")
         if verb in ("s", "v"):
-            text = to_string(value) if not isinstance(value, (list, dict)) else json.dumps(deep_plain(value))
+            text = to_string(value) if not isinstance(value, (list, dict)) else _encoded(value, budget)
         elif verb == "q":
             text = json.dumps(to_string(value))
         elif verb == "d":
@@ -569,38 +629,64 @@ def _format(spec: Any, *args: Any) -> Any:
             text = format(int(to_number(value)), verb)
         else:
             raise EvalError(f"format(): unsupported verb %{verb}")
-        if width:
-            text = text.ljust(int(width)) if "-" in flags else text.rjust(int(width), "0" if "0" in flags else " ")
+        if width_n:
+            text = text.ljust(width_n) if "-" in flags else text.rjust(width_n, "0" if "0" in flags else " ")
         out.append(text)
+        size += len(text)
+        check_string(size)
     return "".join(out)
 
 
 @function("formatlist")
-def _formatlist(spec: Any, *args: Any) -> Any:
+def _formatlist(spec: Any, *args: Any, scope: Scope) -> Any:
     lengths = {len(a) for a in args if isinstance(a, list)}
     if len(lengths) > 1:
         raise EvalError("formatlist(): lists of different lengths")
     n = lengths.pop() if lengths else 1
-    return [_format(spec, *[a[i] if isinstance(a, list) else a for a in args]) for i in range(n)]
+    budget = budget_of(scope)
+    out = []
+    for i in range(n):
+        text = _format(spec, *[a[i] if isinstance(a, list) else a for a in args], scope=scope)
+        budget.build(len(text))  # as each is built: n strings of 9 MB must stop early
+        out.append(text)
+    return out
 
 
 # --- encoding ---------------------------------------------------------------------
 
 
 @function("jsonencode", lazy_unknown=True)
-def _jsonencode(value: Any) -> Any:
-    unknown = contains_unknown(value)
+def _jsonencode(value: Any, scope: Scope) -> Any:
+    budget = budget_of(scope)
+    unknown = contains_unknown(value, budget)
     if unknown is not None:
         # Keep the shape: policy checks read the document with placeholders in it.
-        partial = json.dumps(symbolic(value), sort_keys=True, separators=(",", ":"))
+        walk = Walk()
+        data = symbolic(value, walk=walk)
+        walk.done(budget)
+        check_string(walk.encoded_size())
+        partial = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        budget.build(len(partial))
         return Unknown(unknown.reason, unknown.refs, partial)
-    return json.dumps(deep_plain(value), sort_keys=True, separators=(",", ":"))
+    return _encoded(value, budget, sort_keys=True)
+
+
+def _json_number(text: str) -> int | float:
+    if len(text) > 400:
+        raise EvalError(f"jsondecode(): number {text[:20]}... out of range")
+    return checked_number(float(text) if any(c in text for c in ".eE") else int(text))
+
+
+def _json_constant(name: str) -> Any:
+    raise EvalError(f"jsondecode(): invalid JSON: {name} is not JSON")
 
 
 @function("jsondecode")
-def _jsondecode(text: Any) -> Any:
+def _jsondecode(text: Any, scope: Scope) -> Any:
+    text = to_string(text)
+    budget_of(scope).build(len(text))  # the decoded value is about the size of its text, at any depth
     try:
-        return json.loads(to_string(text))
+        return json.loads(text, parse_int=_json_number, parse_float=_json_number, parse_constant=_json_constant)
     except ValueError as exc:
         raise EvalError(f"jsondecode(): invalid JSON: {exc}") from None
     except RecursionError:
@@ -730,7 +816,12 @@ def _signum(n: Any) -> Any:
 
 @function("pow")
 def _pow(a: Any, b: Any) -> Any:
-    return to_number(a) ** to_number(b)
+    base, exponent = to_number(a), to_number(b)
+    if isinstance(base, int) and isinstance(exponent, int) and exponent >= 0:
+        if abs(base) > 1 and exponent * math.log2(abs(base)) > MAX_NUMBER_BITS + 1:
+            raise EvalError(f"pow(): the result is out of range (more than {MAX_NUMBER_BITS} bits)")  # before computing it
+        return base ** exponent
+    return math.pow(base, exponent)  # OverflowError, ValueError: EvalError
 
 
 @function("log")
@@ -740,10 +831,13 @@ def _log(n: Any, base: Any) -> Any:
 
 @function("parseint")
 def _parseint(text: Any, base: Any) -> Any:
+    text = to_string(text)
+    if len(text) > 600:  # 512 bits in base 2, and a sign
+        raise EvalError("parseint(): number out of range")
     try:
-        return int(to_string(text), int(to_number(base)))
+        return int(text, int(to_number(base)))
     except ValueError:
-        raise EvalError(f"parseint(): cannot parse {text!r}") from None
+        raise EvalError(f"parseint(): cannot parse {text[:40]!r}") from None
 
 
 @function("setproduct")
@@ -753,9 +847,9 @@ def _setproduct(*lists: Any) -> Any:
     pools = [_list(x, "setproduct") for x in lists]
     total = 1
     for pool in pools:
-        total *= len(pool)
-    if total > MAX_COLLECTION:
-        raise EvalError("setproduct(): result too large")
+        total = min(total * len(pool), 2**62)
+    check_collection(total)
+    check_collection(total * len(pools))  # the elements of all the combinations
     return [list(combo) for combo in itertools.product(*pools)]
 
 
@@ -770,48 +864,72 @@ def _chunklist(lst: Any, size: Any) -> Any:
 @function("transpose")
 def _transpose(m: Any) -> Any:
     out: dict = {}
-    for key, values in sorted(_map(m, "transpose").items()):
+    m = _map(m, "transpose")
+    check_collection(sum(len(v) for v in map(plain, m.values()) if isinstance(v, list)))
+    for key, values in sorted(m.items()):
         for value in _list(plain(values), "transpose"):
             out.setdefault(to_string(value), []).append(key)
     return out
 
 
 @function("matchkeys")
-def _matchkeys(values: Any, keys: Any, searchset: Any) -> Any:
-    wanted = [deep_plain(s) for s in _list(searchset, "matchkeys")]
-    return [v for v, k in zip(_list(values, "matchkeys"), _list(keys, "matchkeys")) if deep_plain(k) in wanted]
+def _matchkeys(values: Any, keys: Any, searchset: Any, scope: Scope) -> Any:
+    budget = budget_of(scope)
+    wanted = set(_set_keys(_list(searchset, "matchkeys"), budget))
+    keys = _list(keys, "matchkeys")
+    return [v for v, k in zip(_list(values, "matchkeys"), _set_keys(keys, budget)) if k in wanted]
+
+
+YAML_STEPS_PER_CHAR = 1  # PyYAML is pure Python: about a microsecond a character, like an evaluation step
 
 
 @function("yamldecode")
-def _yamldecode(text: Any) -> Any:
+def _yamldecode(text: Any, scope: Scope) -> Any:
     import yaml
 
+    text = to_string(text)
+    budget = budget_of(scope)
+    budget.step(len(text) * YAML_STEPS_PER_CHAR)  # before parsing
     try:
-        data = yaml.safe_load(to_string(text))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise EvalError(f"yamldecode(): invalid YAML: {str(exc).splitlines()[0]}") from None
-    return _yaml_plain(data)
+    walk = Walk()  # aliases share nodes: `&a [*b, *b]` nine levels deep is a billion leaves
+    out = _yaml_plain(data, walk)
+    walk.done(budget)
+    return out
 
 
-def _yaml_plain(value: Any) -> Any:
+def _yaml_plain(value: Any, walk: Walk) -> Any:
     """YAML dates and other scalars become strings, as Terraform's YAML decoder gives them."""
     if isinstance(value, dict):
-        return {to_string(k) if not isinstance(k, str) else k: _yaml_plain(v) for k, v in value.items()}
+        walk.visit(len(value) + 1)
+        return {to_string(k) if not isinstance(k, str) else k: _yaml_plain(v, walk) for k, v in value.items()}
     if isinstance(value, list):
-        return [_yaml_plain(v) for v in value]
-    if value is None or isinstance(value, (str, bool, int, float)):
+        walk.visit(len(value) + 1)
+        return [_yaml_plain(v, walk) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return checked_number(value)  # .inf, or a 4000-digit integer
+    if value is None or isinstance(value, (str, bool)):
         return value
     return str(value)
 
 
 @function("yamlencode")
-def _yamlencode(value: Any) -> Any:
+def _yamlencode(value: Any, scope: Scope) -> Any:
     import yaml
 
-    unknown = contains_unknown(value)
+    budget = budget_of(scope)
+    unknown = contains_unknown(value, budget)
     if unknown is not None:
         return unknown
-    return yaml.safe_dump(deep_plain(value), sort_keys=True, default_flow_style=False)
+    walk = Walk()
+    data = deep_plain(value, walk=walk)
+    nodes = MAX_TREE - walk.left
+    walk.done(budget)
+    budget.step(10 * nodes)  # PyYAML's emitter: about ten steps a node
+    check_string(walk.encoded_size())
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
 
 
 @function("fileset")

@@ -140,6 +140,48 @@ def expression_stack(expression: str) -> str:
             f'data "aws_caller_identity" "c" {{}}\n')
 
 
+# Functions with huge arguments: numbers past any range, long strings, deep and wide collections,
+# values shared by reference (a tree of 2^40 leaves), YAML aliases, pathological regexes.
+HUGE_LOCALS = {
+    "long": 'format("%100000s", "x")',
+    "aaa": '"' + "a" * 60 + '!"',
+    "nl": 'join("\\n", range(2000))',
+    "wide": "{for i in range(10000) : tostring(i) => i}",
+    "big": "range(100000)",
+    "deep": "[" * 60 + '"x"' + "]" * 60,
+    "l0": '["x", "x"]',
+    **{f"l{i}": f"[local.l{i - 1}, local.l{i - 1}]" for i in range(1, 41)},
+    "bomb": '"a: &a [x, x, x, x, x, x, x, x, x]\\n' + "\\n".join(
+        f"{b}: &{b} [" + ", ".join([f"*{a}"] * 9) + "]" for a, b in zip("abcdefgh", "bcdefghi")) + '"',  # YAML text: an alias bomb
+}
+_HUGE_ARGS = [
+    "1e400", "-1e400", "1e308", "pow(10, 5000)", "999999999", "-999999999", "99999999999999999999999999999", "0", "-1",
+    "0.5", "local.long", "local.aaa", "local.nl", "local.wide", "local.big", "local.deep", "local.l40", "local.l20",
+    "local.bomb", '"^(a+)+$"', '"/^(a|aa)+$/"', '"(x+x+)+y"', '"(?P<n>a)(b)"', '"["', '"$1$${n}$$"', '"%999999999d"',
+    '"%v %s %q"', '"%.999f"', "[]", "{}", "null", "true", '""', "[local.l40, local.l40]", "{a = local.l40}",
+    "[for i in range(100000) : local.long]", "toset(local.big)", "keys(local.wide)",
+]
+
+
+def huge_calls() -> st.SearchStrategy[str]:
+    """Random calls of Terraform's functions (FUNCTIONS) on huge arguments, nested two deep."""
+    argument = st.sampled_from(_HUGE_ARGS)
+    call = st.tuples(st.sampled_from(_FUNCS), st.lists(argument, min_size=1, max_size=3)) \
+        .map(lambda t: f"{t[0]}({', '.join(t[1])})")
+    nested = st.tuples(st.sampled_from(_FUNCS), st.lists(st.one_of(argument, call), min_size=1, max_size=3)) \
+        .map(lambda t: f"{t[0]}({', '.join(t[1])})")
+    return st.one_of(call, nested, st.tuples(call, call).map(lambda t: f'"${{{t[0]}}}${{{t[1]}}}"'),
+                     call.map(lambda c: f"[for x in local.big : {c}]"), call.map(lambda c: f"can({c})"))
+
+
+def huge_call_stack(expression: str) -> str:
+    lines = "\n".join(f"  {k} = {v}" for k, v in HUGE_LOCALS.items())
+    return (f"locals {{\n{lines}\n  e = {expression}\n}}\n"
+            'resource "aws_ecr_repository" "r" {\n  name                 = "r"\n'
+            '  image_tag_mutability = local.e == "x" ? "IMMUTABLE" : "MUTABLE"\n  tags = { e = local.e }\n}\n'
+            'resource "aws_kms_key" "k" {\n  description         = local.e\n  enable_key_rotation = true\n}\n')
+
+
 @contextmanager
 def time_limit(seconds: int):
     def expired(signum, frame):

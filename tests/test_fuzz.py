@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from fuzzing import check, expression_stack, expressions, mutated_hcl, mutated_plan
+from fuzzing import check, expression_stack, expressions, huge_call_stack, huge_calls, mutated_hcl, mutated_plan
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 
@@ -25,3 +25,10 @@ def test_mutated_plans_never_crash(text):
 @given(expressions())
 def test_generated_expressions_never_crash(expression):
     check({"main.tf": expression_stack(expression)})
+
+
+@FUZZ
+@given(huge_calls())
+def test_functions_with_huge_arguments_end_within_the_guard(expression):
+    # ends within fuzzing.MAX_SECONDS, exit 0, 1 or 2: a budget is an input error, never a hang or a crash
+    check({"main.tf": huge_call_stack(expression)})

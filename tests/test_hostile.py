@@ -95,11 +95,14 @@ def test_expansion_and_evaluation_are_bounded(tmp_path):
     messages = {os.path.basename(os.path.dirname(e.file) if e.file.endswith(".tf") else e.file): e.message
                 for e in report.errors}
     assert messages["count"] == "aws_kms_key.many: count = 1000000 exceeds the limit of 10000"
-    assert messages["nested_for"].startswith("evaluation stopped after 2000000 steps")
+    assert messages["nested_for"].startswith("evaluation budget exceeded: evaluation stopped after 1000000 steps")
+    assert messages["doubling"] == ("evaluation budget exceeded: a string of 100000000 characters "
+                                    "(the limit is 10000000)")
     from ecr_lint.loaders.hcl import StackLoader
 
     loaded = StackLoader(str(tmp_path / "doubling"), {}, [str(tmp_path)]).load()
-    assert loaded.module_values["local.s7"].reason == "local.s7: string template result too large"
+    assert loaded.module_values["local.s7"].reason == ("local.s7: a string of 100000000 characters "
+                                                       "(the limit is 10000000)")
 
 
 def test_nothing_is_executed_and_no_connection_is_opened(monkeypatch):

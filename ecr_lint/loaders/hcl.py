@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ecr_lint.evaluate import (
-    BudgetExceeded, EvalError, Evaluator, ObjectValue, Scope, contains_unknown, deep_plain, plain, symbolic,
-    to_number, to_string,
+    BudgetExceeded, Budget, EvalError, Evaluator, ObjectValue, Scope, Walk, contains_unknown, deep_plain, plain,
+    symbolic, to_number, to_string,
 )
 from ecr_lint.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
@@ -24,6 +24,7 @@ from ecr_lint.stack import Stack, Unresolved, taggable_types
 
 MAX_INSTANCES = 10_000
 MAX_MODULE_DEPTH = 32
+FREE_ATTRIBUTE_NODES = 10_000  # a resource's attributes this size are not charged: real ones are far smaller
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 
 
@@ -55,7 +56,9 @@ class StackLoader:
                  workspace: str = "default"):
         self.root_dir = os.path.abspath(root_dir)
         self.allowed_roots = [os.path.realpath(r) for r in allowed_roots] + [os.path.realpath(root_dir)]
-        self.evaluator = Evaluator(FUNCTIONS)
+        self.budget = Budget()  # one per stack: steps, bytes built, regex input, instances
+        self.evaluator = Evaluator(FUNCTIONS, self.budget)
+        self.places: list[tuple[str, int]] = []  # (file, line) of the attributes being evaluated
         self.graph = ResourceGraph()
         self.errors: list[InputError] = []
         self.unresolved: list[Unresolved] = []
@@ -96,7 +99,10 @@ class StackLoader:
         self.errors.extend(root_config.errors)
         root = ModuleInstance(self, root_config, "", ".", None, {}, 0)
         root.set_inputs_from_root(self.root_variables)
-        root.realise()
+        try:
+            root.realise()
+        except BudgetExceeded as exc:  # raised outside any attribute (each is caught where it happens)
+            self.budget_exceeded(str(exc))
         resources = [inst.module.to_resource(inst) for inst in root.all_instances()]
         for res in resources:
             self.graph.add_node(res.address, "resource" if res.mode == "managed" else "data", resource=res)
@@ -115,9 +121,14 @@ class StackLoader:
             if source != target:
                 self.graph.add_edge(source, target, attribute, ".".join(str(p) for p in path))
 
-    def budget_exceeded(self, message: str) -> None:
+    def budget_exceeded(self, message: str, file: str | None = None, line: int = 0) -> None:
+        """An error entry for the stack, once per kind of limit, at the first place it was hit
+        (once a budget is spent, every later step raises it again)."""
+        if file is None and self.places:
+            file, line = self.places[-1]
+        message = f"evaluation budget exceeded: {message}"
         if not any(e.message == message for e in self.errors):
-            self.errors.append(InputError(self.root_dir, 0, message))
+            self.errors.append(InputError(file or self.root_dir, line, message))
 
     def evaluating(self, node: str, attribute: str = "") -> "_Frame":
         return _Frame(self, node, attribute)
@@ -180,8 +191,9 @@ class ModuleInstance:
         if name in self.inputs:
             value = self.inputs[name]
         elif "default" in decl.block.body.attributes:
+            default = decl.block.body.attributes["default"]
             with self.loader.evaluating(self.addr(f"var.{name}")):
-                value = self.eval_attr(decl.block.body.attributes["default"].expr, self.scope, f"var.{name}")
+                value = self.eval_attr(default.expr, self.scope, f"var.{name}", (decl.file, default.line))
         else:
             value = Unknown(f"var.{name} has no default and no value was given", (), "${var.%s}" % name)
         converted = _convert_variable(value, decl.block)
@@ -213,8 +225,9 @@ class ModuleInstance:
             return Unknown(f"local.{name} refers to itself (a cycle)")
         self.local_busy.add(name)
         try:
+            attr, file = self.config.locals[name]
             with self.loader.evaluating(self.addr(f"local.{name}")):
-                value = self.eval_attr(self.config.locals[name][0].expr, self.scope, f"local.{name}")
+                value = self.eval_attr(attr.expr, self.scope, f"local.{name}", (file, attr.line))
         finally:
             self.local_busy.discard(name)
         self.local_cache[name] = value
@@ -229,14 +242,18 @@ class ModuleInstance:
         self.output_cache[name] = Unknown(f"output {name} refers to itself (a cycle)")
         attr = decl.block.body.attributes.get("value")
         with self.loader.evaluating(self.addr(f"output.{name}")):
-            value = self.eval_attr(attr.expr, self.scope, f"output.{name}") if attr else None
+            value = self.eval_attr(attr.expr, self.scope, f"output.{name}", (decl.file, attr.line)) if attr else None
         if self.declared_sensitive(decl.block, f"output.{name}"):
             value = self.evaluator.mark(value)
         self.output_cache[name] = value
         return value
 
-    def eval_attr(self, expr: ast.Node, scope: Scope, where: str) -> Any:
-        """Evaluate; an error Terraform would report becomes an Unknown carrying it."""
+    def eval_attr(self, expr: ast.Node, scope: Scope, where: str, at: tuple[str, int] | None = None) -> Any:
+        """Evaluate; an error Terraform would report becomes an Unknown carrying it. `at` is the
+        (file, line) an exceeded budget is reported at."""
+        places = self.loader.places
+        if at is not None:
+            places.append(at)
         try:
             return self.evaluator.eval(expr, scope)
         except BudgetExceeded as exc:
@@ -246,6 +263,9 @@ class ModuleInstance:
             return Unknown(f"{where}: {exc}")
         except RecursionError:
             return Unknown(f"{where}: expression nested too deeply to evaluate")
+        finally:
+            if at is not None:
+                places.pop()
 
     # --- name resolution (called by the evaluator) ------------------------------------
     def resolve(self, root: str, steps: list, scope: Scope) -> tuple[Any, int]:
@@ -349,36 +369,34 @@ class ModuleInstance:
         note = ""
         if "count" in attrs:
             with self.loader.evaluating(base, "count"):
-                count = self.eval_attr(attrs["count"].expr, self.scope, f"{base}.count")
+                count = self.eval_attr(attrs["count"].expr, self.scope, f"{base}.count",
+                                       (decl.file, attrs["count"].line))
             self.sensitive_keys(count, decl.file, attrs["count"].line, f"{base}: count")  # still numbered
-            count = plain(count)
-            if isinstance(count, Unknown):
-                note = f"count is unknown: {count.reason}"
+            n = _count_of(plain(count))
+            if isinstance(n, Unknown):
+                note = f"count is unknown: {n.reason}"
             else:
-                n = int(to_number(count)) if not isinstance(count, (list, dict)) else 0
-                if n > MAX_INSTANCES:
-                    self.loader.errors.append(InputError(decl.file, block.line, f"{base}: count = {n} exceeds the limit of {MAX_INSTANCES}"))
-                    n = 0
-                self.instances[key] = [Instance(decl, self, f"{base}[{i}]", {"count": {"index": i}}) for i in range(max(n, 0))]
+                n = self.admit(decl, base, n, f"count = {n}", _block_name(block))
+                self.instances[key] = [Instance(decl, self, f"{base}[{i}]", {"count": {"index": i}}) for i in range(n)]
                 return
         elif "for_each" in attrs:
             with self.loader.evaluating(base, "for_each"):
-                each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"{base}.for_each"))
-            if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"{base}: for_each"):
-                note = "for_each is derived from a sensitive value"
-            elif isinstance(each, Unknown) or contains_unknown(each if isinstance(each, list) else list(each.keys()) if isinstance(each, dict) else []):
-                note = f"for_each is unknown: {(each if isinstance(each, Unknown) else contains_unknown(each)).reason}"
-            elif isinstance(each, (dict, list)):
-                items = each.items() if isinstance(each, dict) else [(to_string(v), v) for v in each]
-                items = list(items)
-                if len(items) > MAX_INSTANCES:
-                    self.loader.errors.append(InputError(decl.file, block.line, f"{base}: for_each over {len(items)} elements exceeds the limit of {MAX_INSTANCES}"))
+                each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"{base}.for_each",
+                                            (decl.file, attrs["for_each"].line)))
+            items = ("for_each is derived from a sensitive value"
+                     if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"{base}: for_each")
+                     else self.for_each_items(decl, each))
+            if isinstance(items, str):
+                note = items
+            else:
+                if not self.admit(decl, base, len(items), f"for_each over {len(items)} elements", _block_name(block)):
                     items = []
                 self.instances[key] = {k: Instance(decl, self, f"{base}[{json.dumps(k)}]", {"each": {"key": k, "value": v}})
                                        for k, v in items}
                 return
-            else:
-                note = "for_each must be a map or a set of strings"
+        if self.over_budget(decl, _block_name(block), 1):
+            self.instances[key] = []
+            return
         if note:
             self.loader.unresolved.append(Unresolved(base, f"{base}: {note}; checked as one instance, "
                                                      "whatever number Terraform creates", decl.file, block.line))
@@ -400,6 +418,43 @@ class ModuleInstance:
                                              "use nonsensitive() where the keys are not secret"))
         return True
 
+    def admit(self, decl: Decl, address: str, n: int, how: str, name: str) -> int:
+        """How many of n instances of a block are created: all of them, or none (an error naming the
+        block, never a silent truncation) when n is over the per-block cap or over what is left of
+        the stack's budget."""
+        if n > MAX_INSTANCES:
+            self.loader.errors.append(InputError(decl.file, decl.block.line,
+                                                 f"{address}: {how} exceeds the limit of {MAX_INSTANCES}"))
+            return 0
+        return 0 if self.over_budget(decl, name, n) else max(n, 0)
+
+    def over_budget(self, decl: Decl, name: str, n: int) -> bool:
+        """Charge n instances to the stack; when they do not fit, an error at the block (named without
+        its module path, so that a self-calling module reports it once)."""
+        try:
+            self.loader.budget.instance(max(n, 0), name)
+        except BudgetExceeded as exc:
+            self.loader.budget_exceeded(str(exc), decl.file, decl.block.line)
+            return True
+        return False
+
+    def for_each_items(self, decl: Decl, each: Any) -> list[tuple[str, Any]] | str:
+        """The (key, value) pairs of a for_each value, or why there are none to be known."""
+        if isinstance(each, Unknown):
+            return f"for_each is unknown: {each.reason}"
+        if not isinstance(each, (dict, list)):
+            return "for_each must be a map or a set of strings"
+        try:
+            found = contains_unknown(list(each) if isinstance(each, dict) else each, self.loader.budget)
+            if found:
+                return f"for_each is unknown: {found.reason}"
+            return list(each.items()) if isinstance(each, dict) else [(to_string(v), v) for v in each]
+        except BudgetExceeded as exc:
+            self.loader.budget_exceeded(str(exc), decl.file, decl.block.line)
+            return f"for_each is unknown: {exc}"
+        except EvalError:
+            return "for_each must be a map or a set of strings"
+
     def instance_value(self, inst: Instance) -> Any:
         if inst.value is not None:
             return inst.value
@@ -410,11 +465,16 @@ class ModuleInstance:
             block = inst.decl.block
             scope = self.scope.child(**inst.names) if inst.names else self.scope
             mode = "data" if block.type == "data" else "managed"
-            data = self.eval_body(block.body, scope, inst.address, "", inst.attribute_lines, top=True)
+            data = self.eval_body(block.body, scope, inst.address, "", inst.attribute_lines, top=True,
+                                  file=inst.decl.file)
             type_ = block.labels[0]
             if mode == "managed" and type_ == "aws_ssm_parameter" and "value" in data:
                 data["value"] = self.evaluator.mark(data["value"])  # sensitive in the provider's schema
-            derive_known_attributes(type_, mode, data)
+            try:
+                derive_known_attributes(type_, mode, data)
+            except BudgetExceeded as exc:  # a policy document built from shared references
+                self.loader.budget_exceeded(str(exc), inst.decl.file, block.line)
+                data["json"] = data["minified_json"] = Unknown(f"{inst.address}.json: {exc}")
             if self.evaluator.tainted and "json" in data and holds_marks(data):
                 data["json"] = data["minified_json"] = self.evaluator.mark(data["json"])  # rendered from them
             if mode == "managed" and type_ in taggable_types():
@@ -425,14 +485,15 @@ class ModuleInstance:
         return inst.value
 
     def eval_body(self, body: ast.Body, scope: Scope, node: str, prefix: str,
-                  lines: dict | None = None, top: bool = False) -> dict:
+                  lines: dict | None = None, top: bool = False, file: str | None = None) -> dict:
         out: dict[str, Any] = {}
         for attr in body.attributes.values():
             if top and attr.name in META_ARGUMENTS:
                 continue
             path = f"{prefix}{attr.name}"
             with self.loader.evaluating(node, path):
-                out[attr.name] = self.eval_attr(attr.expr, scope, f"{node}.{path}")
+                out[attr.name] = self.eval_attr(attr.expr, scope, f"{node}.{path}",
+                                                (file, attr.line) if file else None)
             if lines is not None:
                 lines[attr.name] = attr.line
         for block in body.blocks:
@@ -442,21 +503,23 @@ class ModuleInstance:
                 lines.setdefault(block.type if block.type != "dynamic" else block.labels[0], block.line)
             if block.type == "dynamic" and block.labels:
                 out.setdefault(block.labels[0], [])
-                out[block.labels[0]] = self.dynamic(block, scope, node, prefix, out[block.labels[0]])
+                out[block.labels[0]] = self.dynamic(block, scope, node, prefix, out[block.labels[0]], file)
                 continue
             out.setdefault(block.type, [])
             if isinstance(out[block.type], list):
-                out[block.type].append(self.eval_body(block.body, scope, node, f"{prefix}{block.type}."))
+                out[block.type].append(self.eval_body(block.body, scope, node, f"{prefix}{block.type}.", file=file))
         return out
 
-    def dynamic(self, block: ast.Block, scope: Scope, node: str, prefix: str, existing: Any) -> Any:
+    def dynamic(self, block: ast.Block, scope: Scope, node: str, prefix: str, existing: Any,
+                file: str | None = None) -> Any:
         label = block.labels[0]
         attrs = block.body.attributes
         iterator = label
         if "iterator" in attrs and isinstance(attrs["iterator"].expr, ast.Name):
             iterator = attrs["iterator"].expr.name
         with self.loader.evaluating(node, f"{prefix}{label}"):
-            coll = plain(self.eval_attr(attrs["for_each"].expr, scope, f"{node}.dynamic.{label}")) if "for_each" in attrs else []
+            coll = plain(self.eval_attr(attrs["for_each"].expr, scope, f"{node}.dynamic.{label}",
+                                        (file, block.line) if file else None)) if "for_each" in attrs else []
         if isinstance(coll, Unknown):
             return Unknown(f"dynamic \"{label}\" for_each is unknown: {coll.reason}", coll.refs)
         content = next((b for b in block.body.blocks if b.type == "content"), None)
@@ -465,7 +528,7 @@ class ModuleInstance:
         items = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll)) if isinstance(coll, list) else []
         for k, v in items:
             inner = scope.child(**{iterator: {"key": k, "value": v}})
-            existing.append(self.eval_body(content.body, inner, node, f"{prefix}{label}."))
+            existing.append(self.eval_body(content.body, inner, node, f"{prefix}{label}.", file=file))
         return existing
 
     def provider_of(self, block: ast.Block) -> ProviderInfo:
@@ -519,7 +582,8 @@ class ModuleInstance:
             body = decl.block.body
             local_name = decl.block.labels[0]
             alias_attr = body.attributes.get("alias")
-            alias = plain(self.eval_attr(alias_attr.expr, self.scope, "provider.alias")) if alias_attr else None
+            alias = plain(self.eval_attr(alias_attr.expr, self.scope, "provider.alias",
+                                         (decl.file, alias_attr.line))) if alias_attr else None
             key = f"{local_name}.{alias}" if isinstance(alias, str) else local_name
             address = self.addr(f"provider.{key}")
             self.loader.graph.add_node(address, "provider")
@@ -529,7 +593,8 @@ class ModuleInstance:
                     tags_attr = block.body.attributes.get("tags")
                     if tags_attr is not None:
                         with self.loader.evaluating(address, "default_tags.tags"):
-                            default_tags = self.eval_attr(tags_attr.expr, self.scope, f"{address}.default_tags")
+                            default_tags = self.eval_attr(tags_attr.expr, self.scope, f"{address}.default_tags",
+                                                          (decl.file, tags_attr.line))
             providers[key] = ProviderInfo(address, default_tags)
         return providers
 
@@ -576,33 +641,38 @@ class ModuleInstance:
                 if arg in ("source", "version", "providers", "count", "for_each", "depends_on"):
                     continue
                 with self.loader.evaluating(f"{prefix}.var.{arg}"):
-                    inputs[arg] = self.eval_attr(attr.expr, scope, f"module.{name}.{arg}")
+                    inputs[arg] = self.eval_attr(attr.expr, scope, f"module.{name}.{arg}", (decl.file, attr.line))
             child_instance.inputs = inputs
             return child_instance
 
         result: Any
+        block_name = f"module.{name}"
         if "for_each" in attrs:
-            each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"module.{name}.for_each"))
-            if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"{call_address}: for_each"):
-                each = Unknown("for_each is derived from a sensitive value")
-            if isinstance(each, (dict, list)) and not contains_unknown(list(each) if isinstance(each, dict) else each):
-                items = list(each.items()) if isinstance(each, dict) else [(to_string(v), v) for v in each]
-                result = {k: make(f"{call_address}[{json.dumps(k)}]", {"each": {"key": k, "value": v}}) for k, v in items[:MAX_INSTANCES]}
-            else:
-                reason = f"module.{name}: for_each is unknown" + (f": {each.reason}" if isinstance(each, Unknown) else "")
-                result = Unresolved(call_address, reason, decl.file, decl.block.line)
+            each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"module.{name}.for_each",
+                                        (decl.file, attrs["for_each"].line)))
+            items = ("for_each is derived from a sensitive value"
+                     if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"{call_address}: for_each")
+                     else self.for_each_items(decl, each))
+            if isinstance(items, str):
+                result = Unresolved(call_address, f"module.{name}: {items}", decl.file, decl.block.line)
                 self.loader.unresolved.append(result)
+            else:
+                if not self.admit(decl, call_address, len(items), f"for_each over {len(items)} elements", block_name):
+                    items = []
+                result = {k: make(f"{call_address}[{json.dumps(k)}]", {"each": {"key": k, "value": v}}) for k, v in items}
         elif "count" in attrs:
-            count = self.eval_attr(attrs["count"].expr, self.scope, f"module.{name}.count")
+            count = self.eval_attr(attrs["count"].expr, self.scope, f"module.{name}.count",
+                                   (decl.file, attrs["count"].line))
             self.sensitive_keys(count, decl.file, attrs["count"].line, f"{call_address}: count")
-            count = plain(count)
+            count = _count_of(plain(count))
             if isinstance(count, Unknown):
                 result = Unresolved(call_address, f"module.{name}: count is unknown: {count.reason}", decl.file, decl.block.line)
                 self.loader.unresolved.append(result)
             else:
-                result = [make(f"{call_address}[{i}]", {"count": {"index": i}}) for i in range(min(int(to_number(count)), MAX_INSTANCES))]
+                n = self.admit(decl, call_address, count, f"count = {count}", block_name)
+                result = [make(f"{call_address}[{i}]", {"count": {"index": i}}) for i in range(n)]
         else:
-            result = make(call_address, {})
+            result = make(call_address, {}) if not self.over_budget(decl, block_name, 1) else []
         self.children[name] = result
         for child_instance in (result.values() if isinstance(result, dict) else result if isinstance(result, list)
                                else [] if isinstance(result, Unresolved) else [result]):
@@ -668,6 +738,17 @@ class ModuleInstance:
     def to_resource(self, inst: Instance) -> Resource:
         block = inst.decl.block
         attributes = dict(self.instance_value(inst))
+        # Rules and reporters walk attributes as trees: one built from shared references
+        # (local.l40 = [local.l39, local.l39]) is exponential, so it stops here. Only resources
+        # larger than real ones are charged, so that a budget spent elsewhere does not make every
+        # resource evaluated before that unknown.
+        try:
+            walk = Walk()
+            walk.visit_tree(attributes)
+            if walk.visited() > FREE_ATTRIBUTE_NODES:
+                walk.done(self.loader.budget)
+        except BudgetExceeded:
+            self.bound_attributes(inst, attributes)
         return Resource(
             address=inst.address, type=block.labels[0], name=block.labels[1],
             mode="data" if block.type == "data" else "managed", module=self.prefix,
@@ -676,8 +757,36 @@ class ModuleInstance:
             stack=self.loader.root_dir,
         )
 
+    def bound_attributes(self, inst: Instance, attributes: dict) -> None:
+        """Each attribute too large to walk (or over what is left of the budget) becomes unknown."""
+        for name, value in attributes.items():
+            try:
+                walk = Walk()
+                walk.visit_tree(value)
+                walk.done(self.loader.budget)
+            except BudgetExceeded as exc:
+                line = inst.attribute_lines.get(name, inst.decl.block.line)
+                self.loader.budget_exceeded(str(exc), inst.decl.file, line)
+                attributes[name] = Unknown(f"{inst.address}.{name}: {exc}")
+
     def safe_path(self, path: str) -> Any:
         return self.loader.safe_path(path, self.loader.root_dir)
+
+
+def _block_name(block: ast.Block) -> str:
+    return ("data." if block.type == "data" else "") + ".".join(block.labels)
+
+
+def _count_of(count: Any) -> int | Unknown:
+    """The number a count argument asks for (an Unknown when it is not a number)."""
+    if isinstance(count, Unknown):
+        return count
+    if isinstance(count, (list, dict)):
+        return 0
+    try:
+        return int(to_number(count))
+    except EvalError as exc:
+        return Unknown(f"count: {exc}")
 
 
 def _traversal_text(node: ast.Node) -> str | None:

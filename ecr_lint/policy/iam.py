@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -220,8 +221,19 @@ def iam_match(pattern: str, value: str, case_sensitive: bool = False) -> bool:
 
     Actions match case-insensitively ("ECR:putimage" is ecr:PutImage); ARNs case-sensitively.
     """
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, 0 if case_sensitive else re.IGNORECASE | re.DOTALL) is not None
+    return _wildcard_regex(pattern, case_sensitive).fullmatch(value) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _wildcard_regex(pattern: str, case_sensitive: bool) -> Any:
+    # RE2, not re: with backtracking, "*a*a*a*a*a*a*a*ax" against a 60-character ARN never ends.
+    import re2
+
+    options = re2.Options()
+    options.case_sensitive = case_sensitive
+    options.dot_nl = not case_sensitive
+    options.log_errors = False
+    return re2.compile("".join(".*" if c == "*" else "." if c == "?" else re2.escape(c) for c in pattern), options)
 
 
 def _is_ecr_action(action: str) -> bool:
