@@ -77,7 +77,9 @@ def stack_roots(dirs: list[str]) -> list[str]:
 
 def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[list[Stack], list[InputError]]:
     """Every stack and plan under the paths, loaded (for the graph picture); errors beside."""
+    from ecr_lint.loaders.files import Reader
     from ecr_lint.loaders.plan import PlanError, load_plan
+    from ecr_lint.runner import Work, reading_roots_of
 
     paths = list(paths)
     config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
@@ -86,10 +88,11 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[li
     module_cache: dict[str, ModuleConfig] = {}
     stacks: list[Stack] = []
     for d in stack_roots(dirs):
-        values, var_errors = root_variables(d, list(config.var_files), dict(config.variables))
+        reader = Reader(reading_roots_of(Work("hcl", d, tuple(roots)), config))
+        values, var_errors = root_variables(d, list(config.var_files), dict(config.variables), reader)
         errors.extend(var_errors)
         stacks.append(StackLoader(d, values, roots, module_cache=module_cache,
-                                  max_file_bytes=config.max_file_bytes).load())
+                                  max_file_bytes=config.max_file_bytes, reader=reader).load())
     for plan in plans:
         try:
             stacks.append(load_plan(plan, config.source_root, config.changed_only))
@@ -124,7 +127,7 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     results += cross
     errors.extend(internal)
     blocks = [span for outcome in outcomes for span in outcome.spans]
-    results = suppress.apply(results, blocks, rules, config, today or dt.date.today())
+    results = suppress.apply(results, blocks, rules, config, today or dt.date.today(), roots)
     if config.baseline:
         known = suppress.read_baseline(config.baseline)
         results = suppress.apply_baseline(results, known, config.baseline)

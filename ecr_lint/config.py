@@ -35,7 +35,8 @@ class Config:
     rules_dirs: tuple[str, ...] = ()
     source_root: str | None = None                # where a plan's .tf files are (default: beside it)
     changed_only: bool = False                    # plans: only resources created or changed
-    var_files: tuple[str, ...] = ()
+    var_files: tuple[str, ...] = ()               # the config file's, then --var-file's
+    var_files_from_config: tuple[str, ...] = ()   # those written in the config file: read only inside the tree
     variables: dict[str, str] = field(default_factory=dict)
     baseline: str | None = None
     max_file_bytes: int = 4 * 1024 * 1024         # larger .tf files are an input error, not read
@@ -43,6 +44,16 @@ class Config:
 
     def with_(self, **changes: Any) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def command_line_var_files(self) -> tuple[str, ...]:
+        """The var files named on the command line: the person running ecr-lint vouches for them,
+        so they are read wherever they are. Paths written in a config file are not trusted that
+        way (the config may come from the pull request): they are read only inside the tree."""
+        named = list(self.var_files)
+        for path in self.var_files_from_config:
+            if path in named:
+                named.remove(path)
+        return tuple(named)
 
 
 def find_config_file(start: str) -> str | None:
@@ -128,4 +139,6 @@ def from_file(path: str | None, base: Config | None = None) -> Config:
         elif isinstance(current, tuple):
             value = tuple(value)
         changes[key] = value
+    if "var_files" in changes:
+        changes["var_files_from_config"] = changes["var_files"]
     return replace(config, **changes)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ecr_lint.fingerprint import fingerprint, relative_uri
+from ecr_lint.loaders.files import MAX_FILE_BYTES
 from ecr_lint.model import Result, Severity, Status, Suppressed
 
 REASON_RULE, EXPIRED_RULE, UNUSED_RULE = "ECR090", "ECR091", "ECR092"
@@ -46,12 +47,20 @@ def peer_ids(rules: Iterable) -> dict[str, str]:
     return out
 
 
-def read_suppressions(path: str, peers: dict[str, str]) -> list[Suppression]:
+def read_lines(path: str, roots=None, limit: int = MAX_FILE_BYTES) -> list[str] | None:
+    """A linted file's lines, read through the reading gate (None when it cannot be read now).
+    Without `roots`, the caller vouches for the file's place (the loader admitted it)."""
+    from ecr_lint.loaders.files import Refused, Roots, read_file
+
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
-        return []
+        data, _ = read_file(path, roots if roots is not None else Roots((), [path]), limit)
+    except (Refused, OSError):
+        return None
+    return data.decode("utf-8", errors="replace").splitlines()
+
+
+def read_suppressions(path: str, peers: dict[str, str], lines: list[str] | None = None) -> list[Suppression]:
+    lines = read_lines(path) if lines is None else lines
     out = []
     for number, text in enumerate(lines, start=1):
         if "ignore" not in text and "skip" not in text:
@@ -123,14 +132,17 @@ def _is_module(address: str) -> bool:
 
 
 def apply(results: list[Result], blocks: Iterable[tuple[str, int, int, str]], rules: list, config,
-          today: dt.date) -> list[Result]:
+          today: dt.date, roots: Iterable[str] | None = None) -> list[Result]:
     """Suppress what inline comments accept; report bad or unused suppressions.
 
     `blocks` are (file, first line, last line, address) of resources and module calls: where
     a suppression may sit.
     """
+    from ecr_lint.loaders.files import Roots
+
     peers = peer_ids(rules)
     active_rules = {r.id for r in rules}
+    gate = Roots([*roots, *([config.source_root] if config.source_root else [])]) if roots is not None else None
     spans: dict[str, list[tuple[int, int, str]]] = {}
     for file, start, end, address in blocks:
         spans.setdefault(file, []).append((start, end, address))
@@ -140,12 +152,10 @@ def apply(results: list[Result], blocks: Iterable[tuple[str, int, int, str]], ru
     for file in sorted(spans):
         if not file.endswith((".tf", ".tf.json")):
             continue
-        try:
-            with open(file, encoding="utf-8", errors="replace") as handle:
-                lines = handle.read().splitlines()
-        except OSError:
+        lines = read_lines(file, gate, config.max_file_bytes)
+        if lines is None:
             continue  # gone or unreadable since it was linted: it holds no suppression we can honour
-        for sup in read_suppressions(file, peers):
+        for sup in read_suppressions(file, peers, lines):
             address = _scope(sup, spans[file], lines)
             all_suppressions.append((sup, address))
             if address is not None:

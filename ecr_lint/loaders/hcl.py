@@ -14,7 +14,8 @@ from ecr_lint.evaluate import (
 from ecr_lint.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
 from ecr_lint.loaders import syntax as ast
-from ecr_lint.loaders.config import Decl, ModuleConfig, load_module, read_text, within
+from ecr_lint.loaders.config import Decl, ModuleConfig, decode_text, load_module, reading_roots, within
+from ecr_lint.loaders.files import MAX_FILE_BYTES, Reader, Refused, Roots, TreeFiles, describe
 from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
 from ecr_lint.stack import Stack, Unresolved, taggable_types
@@ -47,10 +48,14 @@ class StackLoader:
     """Loads one root module and everything it calls; one per stack."""
 
     def __init__(self, root_dir: str, variables: dict[str, Any], allowed_roots: list[str],
-                 parse_file: Callable[[str], ast.Body] | None = None,
-                 module_cache: dict[str, ModuleConfig] | None = None, max_file_bytes: int | None = None):
+                 parse_file: Callable[[str, bytes], ast.Body] | None = None,
+                 module_cache: dict[str, ModuleConfig] | None = None, max_file_bytes: int | None = None,
+                 reader: Reader | None = None):
         self.root_dir = os.path.abspath(root_dir)
         self.allowed_roots = [os.path.realpath(r) for r in allowed_roots] + [os.path.realpath(root_dir)]
+        # Every file read goes through the gate; the reader records them (the result cache's manifest).
+        self.reader = reader or Reader(Roots(self.allowed_roots))
+        self.files = TreeFiles(self.reader, self.root_dir)  # what file(), fileset()... see
         self.evaluator = Evaluator(FUNCTIONS)
         self.graph = ResourceGraph()
         self.errors: list[InputError] = []
@@ -59,18 +64,17 @@ class StackLoader:
         self.module_cache = module_cache if module_cache is not None else {}
         self.current: list[tuple[str, str]] = []  # (graph node, attribute path) being evaluated
         self.module_calls: list[tuple[str, int, int, str]] = []
-        self.touched: set[str] = set()  # directories and files read: the result cache's manifest
         self.root_variables = variables
         self.max_file_bytes = max_file_bytes
 
     # -- module configurations are parsed once per directory
     def config(self, directory: str) -> ModuleConfig:
         directory = os.path.abspath(directory)
-        self.touched.add(directory)
         if directory not in self.module_cache:
             extra = {"max_bytes": self.max_file_bytes} if self.max_file_bytes else {}
-            self.module_cache[directory] = load_module(directory, self.parse_file, self.allowed_roots, **extra)
+            self.module_cache[directory] = load_module(directory, self.parse_file, self.reader.roots, **extra)
         config = self.module_cache[directory]
+        self.reader.record.merge(config.record)
         return config
 
     def load(self) -> Stack:
@@ -101,13 +105,6 @@ class StackLoader:
 
     def evaluating(self, node: str, attribute: str = "") -> "_Frame":
         return _Frame(self, node, attribute)
-
-    def safe_path(self, path: str, base: str) -> Any:
-        full = os.path.realpath(os.path.join(base, path))
-        if not any(full == r or full.startswith(r + os.sep) for r in self.allowed_roots):
-            return Unknown(f"file {path!r} is outside the linted tree; ecr-lint does not read it")
-        self.touched.add(full)
-        return full
 
 
 class _Frame:
@@ -601,8 +598,9 @@ class ModuleInstance:
             stack=self.loader.root_dir,
         )
 
-    def safe_path(self, path: str) -> Any:
-        return self.loader.safe_path(path, self.loader.root_dir)
+    @property
+    def files(self) -> TreeFiles:
+        return self.loader.files
 
 
 def _traversal_text(node: ast.Node) -> str | None:
@@ -704,9 +702,10 @@ def _statement(stmt: dict) -> dict:
 # --- tfvars ---------------------------------------------------------------------------
 
 
-def read_tfvars(path: str) -> dict[str, Any]:
-    """Read a .tfvars (HCL) or .tfvars.json file: constant values only."""
-    text = read_text(path)
+def read_tfvars(path: str, reader: Reader | None = None) -> dict[str, Any]:
+    """Read a .tfvars (HCL) or .tfvars.json file through the gate: constant values only."""
+    reader = reader or Reader(reading_roots([os.path.dirname(os.path.abspath(path))]))
+    text = decode_text(reader.read_bytes(path, MAX_FILE_BYTES))
     if path.endswith(".json"):
         try:
             data = json.loads(text)
@@ -729,6 +728,8 @@ def read_tfvars(path: str) -> dict[str, Any]:
 
 
 class _ConstantContext:
+    files = None  # file(), fileset()... read nothing in a .tfvars file: values are constants
+
     def __init__(self, path: str):
         self.path = path
         self.evaluator = Evaluator(FUNCTIONS)
@@ -736,25 +737,33 @@ class _ConstantContext:
     def resolve(self, root: str, steps: list, scope: Scope) -> tuple[Any, int]:
         raise EvalError(f"a .tfvars file cannot refer to {root!r}: variable values must be constants")
 
-    def safe_path(self, path: str) -> Any:
-        return Unknown("file() is not allowed in a .tfvars file")
 
+def root_variables(directory: str, var_files: list[str], var_args: dict[str, str],
+                   reader: Reader | None = None) -> tuple[dict[str, Any], list[InputError]]:
+    """Variable values by Terraform's precedence: tfvars < auto.tfvars < -var-file < -var.
 
-def root_variables(directory: str, var_files: list[str], var_args: dict[str, str]) -> tuple[dict[str, Any], list[InputError]]:
-    """Variable values by Terraform's precedence: tfvars < auto.tfvars < -var-file < -var."""
+    Every file is read through `reader` (by default: inside the directory and its git repository),
+    so a tfvars symlinked out of the tree, or a config's var_files outside it, is an error naming
+    the file, never read."""
+    reader = reader or Reader(reading_roots([directory]))
     values: dict[str, Any] = {}
     errors: list[InputError] = []
-    names = sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+    try:
+        names = reader.list_dir(directory)
+    except (Refused, OSError):
+        names = []
     files = [f for f in ("terraform.tfvars", "terraform.tfvars.json") if f in names]
     files += [n for n in names if n.endswith(".auto.tfvars") or n.endswith(".auto.tfvars.json")]
     paths = [os.path.join(directory, f) for f in files] + list(var_files)
     for path in paths:
         try:
-            values.update(read_tfvars(path))
+            values.update(read_tfvars(path, reader))
         except HclSyntaxError as exc:
             errors.append(InputError(path, exc.line, exc.message))
+        except Refused as exc:
+            errors.append(InputError(path, 0, str(exc)))
         except (OSError, ValueError) as exc:
-            errors.append(InputError(path, 0, f"cannot read variables file: {exc}"))
+            errors.append(InputError(path, 0, f"cannot read variables file: {describe(exc)}"))
     for name, raw in var_args.items():
         values[name] = _parse_var_arg(raw)
     return values, errors
