@@ -14,6 +14,7 @@ and `holds()` tells whether the tree still looks the same.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -237,8 +238,9 @@ def fileset(base: str, pattern: str, roots: Roots, max_entries: int = MAX_FILESE
             walk.single(full)
             continue
         start = "/" + "/".join(parts[:fixed])
+        real = resolve(start, roots)
         walk.seen = set()
-        walk.dir(start, resolve(start, roots), [_Segment(p) for p in parts[fixed:]], 0)
+        walk.dir(start, real, [_Segment(p) for p in parts[fixed:]], 0, frozenset([real]))
     return sorted({os.path.relpath(found, base).replace(os.sep, "/") for found in walk.found})
 
 
@@ -374,68 +376,88 @@ def _alternatives(pattern: str) -> list[str]:
 
 
 class _Walk:
+    """One fileset() walk. Fail closed: a match (or a directory to enter) that resolves outside
+    the roots makes the whole result unknown (Refused), as ecr-lint cannot see what Terraform
+    would; a dangling symlink match is an error, as in Terraform. A symlink back to a directory
+    already on the path (a link to `.`) is not entered again, so nothing loops; everything else
+    counts against the entry bound."""
+
     def __init__(self, roots: Roots, max_entries: int):
         self.roots = roots
         self.left = max_entries
         self.limit = max_entries
         self.found: set[str] = set()
-        self.seen: set[tuple[str, int]] = set()  # (directory, segment index) done, for one alternative
+        self.seen: set[tuple[str, int]] = set()  # (shown directory, segment index) done
 
-    def spend(self, count: int = 1) -> None:
-        self.left -= count
+    def spend(self) -> None:
+        self.left -= 1
         if self.left < 0:
             raise BudgetExceeded(f"fileset() visited more than {self.limit} directory entries: stopped")
 
-    def single(self, path: str) -> None:
-        self.spend()
-        try:
-            real = os.path.realpath(path)
-            if self.roots.admits(real) and stat.S_ISREG(os.stat(real).st_mode):
-                self.found.add(path)
-        except OSError:
-            pass
-
-    def dir(self, shown: str, real: str, segments: list[_Segment], i: int) -> None:
-        """Match segments[i:] inside the directory `real` (shown to the user as `shown`)."""
-        if (real, i) in self.seen:
+    def dir(self, shown: str, real: str, segments: list[_Segment], i: int, path: frozenset[str]) -> None:
+        """Match segments[i:] inside the directory `real` (named `shown`); `path` holds the real
+        directories entered to get here."""
+        if (shown, i) in self.seen:
             return
-        self.seen.add((real, i))
+        self.seen.add((shown, i))
         self.spend()
         segment = segments[i]
-        last = i == len(segments) - 1
         if segment.recursive:
-            if not last:
-                self.dir(shown, real, segments, i + 1)  # `**` as zero directories
+            if i < len(segments) - 1:
+                self.dir(shown, real, segments, i + 1, path)  # `**` as zero directories
             for entry in self.entries(real):
                 if entry.is_dir(follow_symlinks=False):
-                    self.dir(os.path.join(shown, entry.name), os.path.join(real, entry.name), segments, i)
-                elif last:
-                    self.visit(shown, real, entry.name, segments, i)
+                    child = os.path.join(real, entry.name)
+                    self.dir(os.path.join(shown, entry.name), child, segments, i, path | {child})
+                else:
+                    self.visit(shown, real, entry.name, segments, i, path)
             return
         if segment.literal:
-            self.visit(shown, real, segment.text, segments, i)
+            self.visit(shown, real, segment.text, segments, i, path)
             return
         for entry in self.entries(real):
             if segment.matches(entry.name):
-                self.visit(shown, real, entry.name, segments, i)
+                self.visit(shown, real, entry.name, segments, i, path)
 
-    def visit(self, shown_dir: str, real_dir: str, name: str, segments: list[_Segment], i: int) -> None:
-        """One candidate for segments[i]: the last segment wants a regular file, the others a
-        directory to enter (a symlink is followed only to a real path inside the roots)."""
+    def visit(self, shown_dir: str, real_dir: str, name: str, segments: list[_Segment], i: int,
+              path: frozenset[str]) -> None:
+        """One candidate for segments[i]: the last segment wants a regular file; the others (and
+        `**`, through a symlink) a directory to enter."""
         self.spend()
         shown, candidate = os.path.join(shown_dir, name), os.path.join(real_dir, name)
+        link = os.path.islink(candidate)
+        real = os.path.realpath(candidate) if link else candidate
+        last, recursive = i == len(segments) - 1, segments[i].recursive
         try:
-            real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
-            if not self.roots.admits(real):
-                return
             mode = os.stat(real).st_mode
         except OSError:
+            if link and last:
+                raise FileNotFoundError(errno.ENOENT, f"{shown} is a dangling symlink") from None
             return
-        if i == len(segments) - 1:
-            if stat.S_ISREG(mode):
-                self.found.add(shown)
-        elif stat.S_ISDIR(mode):
-            self.dir(shown, real, segments, i + 1)
+        wanted_file = last and stat.S_ISREG(mode)
+        # Real directories under `**` are entered by dir(); here, a symlinked one (recursive), or
+        # the directory a middle segment names.
+        wanted_dir = stat.S_ISDIR(mode) and (link if recursive else not last)
+        if not (wanted_file or wanted_dir):
+            return
+        if not self.roots.admits(real):
+            raise Refused(f"{shown}: {_outside(shown, real)}")
+        if wanted_file:
+            self.found.add(shown)
+        elif real not in path:  # a link back to a directory on the path (`.`, a parent) would loop
+            self.dir(shown, real, segments, i if recursive else i + 1, path | {real})
+
+    def single(self, path: str) -> None:
+        """A pattern without wildcards: that one regular file."""
+        self.spend()
+        try:
+            real = os.path.realpath(path)
+            if stat.S_ISREG(os.stat(real).st_mode):
+                if not self.roots.admits(real):
+                    raise _outside(path, real)
+                self.found.add(path)
+        except OSError:
+            pass
 
     def entries(self, real: str) -> list[os.DirEntry]:
         try:
