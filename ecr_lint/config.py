@@ -9,6 +9,7 @@ from typing import Any
 
 DEFAULT_REQUIRED_TAGS = ("Owner", "CostCenter", "Environment", "Lifecycle", "DataClass", "Service")
 CONFIG_FILES = (".ecr-lint.toml", "pyproject.toml")
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -80,11 +81,18 @@ def _has_tool_table(path: str) -> bool:
 def _read_toml(path: str) -> dict:
     import tomllib
 
+    from ecr_lint.loaders.files import Refused, Roots, read_file
+
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        # Through the reading gate: a regular file of at most 1 MiB (never /dev/zero or a FIFO).
+        raw, _ = read_file(path, Roots((), [path]), MAX_CONFIG_BYTES)
+        return tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except Refused as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 

@@ -237,3 +237,13 @@ def test_the_result_cache_sees_every_file_and_glob_the_stack_touched(tmp_path):
     os.remove(var_file)
     var_file.write_text("")
     check({"aws_ecr_repository.flag"})
+
+
+def test_a_config_file_that_is_a_device_or_fifo_is_refused_not_read(tmp_path):
+    os.mkfifo(tmp_path / "fifo.toml")
+    stack = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "seed_as_written")
+    for config, kind in (("/dev/zero", "a character device"), (str(tmp_path / "fifo.toml"), "a FIFO")):
+        done = subprocess.run([sys.executable, "-m", "ecr_lint", stack, "--config", config], capture_output=True,
+                              text=True, timeout=60)
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == f"ecr-lint: {config}: not a regular file ({kind}): not read\n"
