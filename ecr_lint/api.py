@@ -77,7 +77,7 @@ def stack_roots(dirs: list[str]) -> list[str]:
 
 def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[list[Stack], list[InputError]]:
     """Every stack and plan under the paths, loaded (for the graph picture); errors beside."""
-    from ecr_lint.loaders.files import Reader
+    from ecr_lint.loaders.reader import Reader
     from ecr_lint.loaders.plan import PlanError, load_plan
     from ecr_lint.runner import Work, reading_roots_of
 

@@ -78,7 +78,7 @@ def cached_outcome(work: Work, store: Any, fingerprint: str) -> Outcome | None:
     """The stack's results from the cache, if every file it read is unchanged."""
     if work.kind != "hcl":
         return None
-    from ecr_lint.loaders.files import holds
+    from ecr_lint.loaders.reader import holds
 
     cached = store.get("stack", stack_key(work, fingerprint))
     if not isinstance(cached, dict) or not holds(cached.get("manifest"), os.path.abspath(work.path)):
@@ -123,7 +123,7 @@ def run_work(work: Work, config: Config, rules: list, cache_root: "str | Store |
 
 def _load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[Any, list[InputError], dict]:
     """The stack, the errors of its variables files, and the manifest of everything it read."""
-    from ecr_lint.loaders.files import Reader
+    from ecr_lint.loaders.reader import Reader
     from ecr_lint.loaders.hcl import StackLoader, root_variables
 
     reader = Reader(reading_roots_of(work, config))

@@ -95,7 +95,8 @@ def test_a_planted_stack_entry_cannot_change_a_verdict(tmp_path):
         assert (code, data["summary"]["failed"], stderr) == (1, 7, "")
 
 
-def test_a_cache_of_another_user_is_not_used(tmp_path):
+def _warm_cache_with_a_planted_entry(tmp_path):
+    """A warm cache whose stack entry was replaced by one with no results (at the right key)."""
     stack = tmp_path / "stack"
     write(stack, {"main.tf": SEVEN})
     cache = tmp_path / "cache"
@@ -103,6 +104,11 @@ def test_a_cache_of_another_user_is_not_used(tmp_path):
     entry = _stack_entry(cache / "ecr-lint" / "v1")
     with open(entry, "w", encoding="utf-8") as handle:
         handle.write(_planted_stack_entry(entry, stack))
+    return stack, cache
+
+
+def test_a_cache_of_another_user_is_not_used(tmp_path):
+    stack, cache = _warm_cache_with_a_planted_entry(tmp_path)
     for current, dirs, files in os.walk(cache / "ecr-lint"):  # as if another user of a shared cache made it
         for name in dirs + files:
             os.chown(os.path.join(current, name), OTHER_UID, OTHER_UID)
@@ -116,13 +122,7 @@ def test_a_cache_of_another_user_is_not_used(tmp_path):
 
 
 def test_a_cache_writable_by_others_is_not_used(tmp_path):
-    stack = tmp_path / "stack"
-    write(stack, {"main.tf": SEVEN})
-    cache = tmp_path / "cache"
-    run(stack, cache)
-    entry = _stack_entry(cache / "ecr-lint" / "v1")
-    with open(entry, "w", encoding="utf-8") as handle:
-        handle.write(_planted_stack_entry(entry, stack))
+    stack, cache = _warm_cache_with_a_planted_entry(tmp_path)
     os.chmod(cache / "ecr-lint" / "v1", 0o777)
     code, data, stderr = run(stack, cache)
     assert (code, data["summary"]["failed"]) == (1, 7)

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ecr_lint.loaders import syntax as ast
-from ecr_lint.loaders.files import MAX_FILE_BYTES, Reader, Record, Refused, Roots, as_roots, describe
+from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, Roots, as_roots, describe
+from ecr_lint.loaders.reader import Reader, Record
 from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl, parse_template
 from ecr_lint.model import InputError
 

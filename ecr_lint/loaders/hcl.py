@@ -15,7 +15,8 @@ from ecr_lint.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
 from ecr_lint.loaders import syntax as ast
 from ecr_lint.loaders.config import Decl, ModuleConfig, decode_text, load_module, reading_roots, within
-from ecr_lint.loaders.files import MAX_FILE_BYTES, Reader, Refused, Roots, TreeFiles, describe
+from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, Roots, describe
+from ecr_lint.loaders.reader import Reader, TreeFiles
 from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
 from ecr_lint.stack import Stack, Unresolved, taggable_types
