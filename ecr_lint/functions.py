@@ -820,9 +820,9 @@ def _yamlencode(value: Any) -> Any:
 
 @function("fileset")
 def _fileset(path: Any, pattern: Any, scope: Scope) -> Any:
-    """Regular files matching the pattern, walked through the reading gate: never outside the
-    tree, never through a symlinked directory for `**`, and BudgetExceeded past
-    files.MAX_FILESET_ENTRIES entries."""
+    """Regular files matching the pattern, walked through the reading gate (loaders/fileset.py):
+    a match outside the tree makes the result Unknown, links cannot loop, and more than
+    MAX_FILESET_ENTRIES entries visited is BudgetExceeded."""
     from ecr_lint.loaders.files import Refused
 
     files = getattr(scope.context, "files", None)

@@ -15,7 +15,6 @@ from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl, parse_template
 from ecr_lint.model import InputError
 
 
-
 @dataclass
 class Decl:
     """A declaration (resource, variable, module call...) and where it is."""

@@ -18,9 +18,9 @@ MAX_PATTERN_ALTERNATIVES = 256
 
 def fileset(base: str, pattern: str, roots: Roots, max_entries: int = MAX_FILESET_ENTRIES) -> list[str]:
     """Terraform's fileset(): regular files under `base` matching `pattern` (`*`, `?`, `[...]`,
-    `{a,b}`, `**`), relative to `base`. The walk never leaves the roots, never follows a symlinked
-    directory for `**` (so links to `.` cannot loop), and visits at most `max_entries` entries
-    (BudgetExceeded past that)."""
+    `{a,b}`, `**`), relative to `base`. The walk never leaves the roots (a match beyond them is
+    Refused: the result cannot be known), never re-enters a directory on its own path (links to
+    `.` cannot loop), and visits at most `max_entries` entries (BudgetExceeded past that)."""
     walk = _Walk(roots, max_entries)
     base = os.path.abspath(base)
     for alternative in _alternatives(pattern):
