@@ -38,7 +38,7 @@ KEY_BYTES = 32
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _KEY_NAME = re.compile(r"[0-9a-f]{64}")
-_KINDS = ("ast", "stack")
+_KIND_NAME = re.compile(r"[a-z]{1,16}")  # "ast", "stack"...: one plain directory name
 
 
 class Untrusted(Exception):
@@ -115,7 +115,7 @@ class Store:
         return _own_dir(self._kinds[kind], key[:2], os.path.join(self.root, kind, key[:2]), create)
 
     def get(self, kind: str, key: str) -> Any:
-        if self._fd is None or kind not in _KINDS or not _KEY_NAME.fullmatch(key):
+        if self._fd is None or not _KIND_NAME.fullmatch(kind) or not _KEY_NAME.fullmatch(key):
             return None
         try:
             directory = self._entry_dir(kind, key, create=False)
@@ -148,7 +148,7 @@ class Store:
         return entry.get("data")
 
     def put(self, kind: str, key: str, data: Any) -> None:
-        if self._fd is None or kind not in _KINDS or not _KEY_NAME.fullmatch(key):
+        if self._fd is None or not _KIND_NAME.fullmatch(kind) or not _KEY_NAME.fullmatch(key):
             return
         # dumps, not dump: dump to a file uses the pure-Python encoder (10x slower)
         body = json.dumps({"key": key, "tool": __version__, "data": data}, separators=(",", ":")).encode()

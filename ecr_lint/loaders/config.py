@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ecr_lint.loaders import syntax as ast
-from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, Roots, as_roots, describe
+from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, Roots, as_roots, describe, read_file
 from ecr_lint.loaders.reader import Reader, Record
 from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl, parse_template
 from ecr_lint.model import InputError
@@ -65,6 +65,13 @@ def module_files(directory: str) -> list[str]:
         return []
     return [os.path.join(directory, n) for n in names
             if (n.endswith(".tf") or n.endswith(".tf.json")) and not n.startswith(".")]
+
+
+def read_bytes(path: str, limit: int = MAX_FILE_BYTES, roots: "Roots | list[str] | None" = None) -> bytes:
+    """A source file's bytes through the reading gate (ValueError/OSError with a clear reason).
+    Give the reading roots; without them, the caller vouches for where the file is, and the gate
+    still reads only a regular file, at most `limit` bytes."""
+    return read_file(path, Roots((), [path]) if roots is None else as_roots(roots), limit)[0]
 
 
 def decode_text(raw: bytes) -> str:
