@@ -124,14 +124,14 @@ def _under(path: str, roots: list[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
-def call_graph(config: Config, roots: tuple[str, ...], modules: dict, cache: bool):
+def call_graph(config: Config, roots: tuple[str, ...], modules: dict, store=None):
     """The local module calls between directories, parsed once into `modules` (which the stacks'
-    evaluation then reuses, in this process and in forked workers)."""
-    from ecr_lint.cache import ParseCache, Store
+    evaluation then reuses, in this process and in forked workers); `store`: the run's cache."""
+    from ecr_lint.cache import ParseCache
     from ecr_lint.loaders.calls import CallGraph
     from ecr_lint.loaders.config import load_module
 
-    store = Store() if cache else None
+    store = store if store is not None and store.root else None
     parse_file = ParseCache(store) if store else None
 
     def load(directory: str) -> ModuleConfig:
@@ -139,13 +139,15 @@ def call_graph(config: Config, roots: tuple[str, ...], modules: dict, cache: boo
             modules[directory] = load_module(directory, parse_file, list(roots), config.max_file_bytes)
         return modules[directory]
 
-    return CallGraph(load, config.max_file_bytes, store)
+    return CallGraph(load, config.max_file_bytes, store, list(roots))
 
 
 def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[list[Stack], list[InputError]]:
     """Every stack and plan under the paths, loaded (for the graph picture); errors beside."""
     from ecr_lint.loaders.hcl import workspace_of
+    from ecr_lint.loaders.reader import Reader
     from ecr_lint.loaders.plan import PlanError, load_plan
+    from ecr_lint.runner import Work, reading_roots_of
 
     paths = list(paths)
     config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
@@ -153,11 +155,12 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[li
     roots = tuple(reading_roots([p for p in paths if os.path.exists(p)]))
     module_cache: dict[str, ModuleConfig] = {}
     stacks: list[Stack] = []
-    for d in call_graph(config, roots, module_cache, cache=False).roots(dirs):
-        values, var_errors = root_variables(d, list(config.var_files), dict(config.variables))
+    for d in call_graph(config, roots, module_cache).roots(dirs):
+        reader = Reader(reading_roots_of(Work("hcl", d, tuple(roots)), config))
+        values, var_errors = root_variables(d, list(config.var_files), dict(config.variables), reader)
         errors.extend(var_errors)
         stacks.append(StackLoader(d, values, list(roots), module_cache=module_cache,
-                                  max_file_bytes=config.max_file_bytes,
+                                  max_file_bytes=config.max_file_bytes, reader=reader,
                                   workspace=workspace_of(d, config.workspace)).load())
     for plan in plans:
         try:
@@ -178,6 +181,7 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     they export and read), their own findings not reported (the pre-commit hook's view of the
     rest of the repository)."""
     from ecr_lint import baseline as baselines
+    from ecr_lint.cache import Store
     from ecr_lint.fingerprint import repository_root
     from ecr_lint.runner import Work
 
@@ -190,12 +194,13 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     context = [d for d in context if os.path.abspath(d) not in {os.path.abspath(x) for x in dirs}]
     roots = tuple(reading_roots([p for p in [*paths, *context] if os.path.exists(p)]))
     modules: dict[str, ModuleConfig] = {}
-    graph = call_graph(config, roots, modules, cache)
+    store = Store() if cache else None   # one per run: its trust is checked (and any warning said) once
+    graph = call_graph(config, roots, modules, store)
     stack_dirs = graph.roots(dirs)
     work = [Work("hcl", d, roots) for d in stack_dirs] + [Work("plan", p, roots) for p in plans]
     work += [Work("hcl", d, roots) for d in graph.roots(context) if d not in stack_dirs]
     per_stack = [r for r in rules if not r.cross_stack and not r.builtin]
-    outcomes = execute(work, config, per_stack, jobs, cache, progress, modules)
+    outcomes = execute(work, config, per_stack, jobs, store, progress, modules)
     reported = {os.path.abspath(w.path) for w in work[:len(stack_dirs) + len(plans)]}
     for outcome in outcomes:
         outcome.context = outcome.root not in reported
@@ -225,18 +230,17 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     return Report(results, errors, loaded, rules, base=base, baseline=summary)
 
 
-def execute(work: list, config: Config, rules: list[Rule], jobs: int, cache: bool, progress=None,
+def execute(work: list, config: Config, rules: list[Rule], jobs: int, store, progress=None,
             modules: dict | None = None) -> list:
     """Run each unit of work: unchanged stacks from the cache (checked here, it is cheap), the
     rest in `jobs` worker processes. Outcomes keep the input order whatever finishes first.
     `modules`: module directories already parsed (workers forked from here share them)."""
     modules = {} if modules is None else modules
-    from ecr_lint.cache import Store
     from ecr_lint.runner import cached_outcome, run_fingerprint, run_in_worker, run_work, start_worker
 
-    store = Store() if cache else None
+    store = store if store is not None and store.root else None  # a cache that is not trusted: not used
     root = store.root if store else None
-    fingerprint = run_fingerprint(config, rules) if cache else None
+    fingerprint = run_fingerprint(config, rules) if store else None
     outcomes: list = [None] * len(work)
     if store is not None:
         for i, item in enumerate(work):
@@ -260,7 +264,7 @@ def execute(work: list, config: Config, rules: list[Rule], jobs: int, cache: boo
                     progress(done, len(work), "stacks")
     else:
         for i in todo:
-            outcomes[i] = run_work(work[i], config, rules, root, modules, fingerprint)
+            outcomes[i] = run_work(work[i], config, rules, store, modules, fingerprint)
             done += 1
             if progress:
                 progress(done, len(work), "stacks")

@@ -65,7 +65,9 @@ def stacks_for(files: list[str], search_root: str = ".", config: Config | None =
     config = config or Config()
     everything = repository_stacks(search_root)
     roots = tuple(reading_roots([search_root]))
-    graph = call_graph(config, roots, {}, cache)
+    from ecr_lint.cache import Store
+
+    graph = call_graph(config, roots, {}, Store() if cache else None)
     callers = graph.callers(everything)
     root_set = {os.path.abspath(d) for d in graph.roots(everything)}
     wanted: list[str] = []

@@ -23,6 +23,7 @@ from typing import Any
 from ecr_lint.model import InputError
 DEFAULT_REQUIRED_TAGS = ("Owner", "CostCenter", "Environment", "Lifecycle", "DataClass", "Service")
 CONFIG_FILES = (".ecr-lint.toml", "pyproject.toml")
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -52,7 +53,8 @@ class Config:
     rules_dirs: tuple[str, ...] = ()
     source_root: str | None = None                # where a plan's .tf files are (default: beside it)
     changed_only: bool = False                    # plans: only resources created or changed
-    var_files: tuple[str, ...] = ()
+    var_files: tuple[str, ...] = ()               # the config file's, then --var-file's
+    var_files_from_config: tuple[str, ...] = ()   # those written in the config file: read only inside the tree
     variables: dict[str, str] = field(default_factory=dict)
     baseline: str | None = None
     baseline_since: str | None = None             # git revision to compare the baseline with (default HEAD)
@@ -62,6 +64,16 @@ class Config:
 
     def with_(self, **changes: Any) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def command_line_var_files(self) -> tuple[str, ...]:
+        """The var files named on the command line: the person running ecr-lint vouches for them,
+        so they are read wherever they are. Paths written in a config file are not trusted that
+        way (the config may come from the pull request): they are read only inside the tree."""
+        named = list(self.var_files)
+        for path in self.var_files_from_config:
+            if path in named:
+                named.remove(path)
+        return tuple(named)
 
 
 def find_config_file(start: str) -> str | None:
@@ -129,11 +141,18 @@ def _has_tool_table(path: str) -> bool:
 def _read_toml(path: str) -> dict:
     import tomllib
 
+    from ecr_lint.loaders.files import Refused, Roots, read_file
+
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        # Through the reading gate: a regular file of at most 1 MiB (never /dev/zero or a FIFO).
+        raw, _ = read_file(path, Roots((), [path]), MAX_CONFIG_BYTES)
+        return tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except Refused as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -184,6 +203,8 @@ def from_file(path: str | None, base: Config | None = None, data: dict | None = 
         if key not in known:
             continue
         changes[key] = _typed(getattr(config, key), value)
+    if "var_files" in changes:
+        changes["var_files_from_config"] = changes["var_files"]
     return replace(config, **changes)
 
 

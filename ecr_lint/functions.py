@@ -746,10 +746,15 @@ def _dirname(path: Any) -> Any:
 
 @function("fileexists")
 def _fileexists(path: Any, scope: Scope) -> Any:
-    resolved = scope.context.safe_path(to_string(path))
-    if isinstance(resolved, Unknown):
-        return resolved
-    return os.path.isfile(resolved)
+    files = getattr(scope.context, "files", None)
+    if files is None:
+        return Unknown("fileexists() reads no file here")
+    state = files.state(to_string(path))
+    if state.startswith("refused: "):
+        return Unknown(f"file {to_string(path)!r}: {state[len('refused: '):]}")
+    if state in ("file", "missing"):
+        return state == "file"
+    raise EvalError(f"fileexists({to_string(path)!r}): {state}, not a regular file")
 
 
 @function("file")
@@ -758,18 +763,23 @@ def _file(path: Any, scope: Scope) -> Any:
 
 
 def _read(path: str, scope: Scope) -> Any:
-    resolved = scope.context.safe_path(path)
-    if isinstance(resolved, Unknown):
-        return resolved
+    """A file's text through the reading gate: outside the tree, not a regular file or too large
+    is Unknown with the reason (ecr-lint does not read it); missing or not UTF-8 is Terraform's error."""
+    from ecr_lint.loaders.files import Refused
+
+    files = getattr(scope.context, "files", None)
+    if files is None:
+        return Unknown("file() reads no file here (a .tfvars file holds constants)")
     try:
-        if os.path.getsize(resolved) > MAX_FILE_BYTES:
-            return Unknown(f"file {path!r} is larger than {MAX_FILE_BYTES} bytes")
-        with open(resolved, encoding="utf-8") as handle:
-            return handle.read()
+        return files.read_text(path, MAX_FILE_BYTES)
+    except Refused as exc:
+        return Unknown(f"file {path!r}: {exc}")
     except FileNotFoundError:
         raise EvalError(f"file {path!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalError(f"cannot read file {path!r}: {exc}") from None
+    except OSError as exc:
+        raise EvalError(f"cannot read file {path!r}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise EvalError(f"file {path!r} is not UTF-8 text (byte {exc.start})") from None
 
 
 @function("templatefile", lazy_unknown=True)
@@ -798,11 +808,12 @@ class _TemplateContext:
         self.outer = outer
         self.evaluator = outer.evaluator
 
+    @property
+    def files(self) -> Any:
+        return self.outer.files
+
     def resolve(self, root: str, steps: list, scope: Scope) -> tuple[Any, int]:
         raise EvalError(f"templatefile(): {root!r} is not among the template's variables")
-
-    def safe_path(self, path: str) -> Any:
-        return self.outer.safe_path(path)
 
 
 # --- more of Terraform's library ---------------------------------------------------------
@@ -934,14 +945,17 @@ def _yamlencode(value: Any, scope: Scope) -> Any:
 
 @function("fileset")
 def _fileset(path: Any, pattern: Any, scope: Scope) -> Any:
-    import glob
+    """Regular files matching the pattern, walked through the reading gate (loaders/fileset.py):
+    a match outside the tree makes the result Unknown, links cannot loop, and more than
+    MAX_FILESET_ENTRIES entries visited is BudgetExceeded."""
+    from ecr_lint.loaders.files import Refused
 
-    base = scope.context.safe_path(to_string(path))
-    if isinstance(base, Unknown):
-        return base
-    found = glob.glob(os.path.join(glob.escape(base), to_string(pattern)), recursive=True)
-    out = []
-    for item in sorted(found):
-        if os.path.isfile(item) and not isinstance(scope.context.safe_path(item), Unknown):
-            out.append(os.path.relpath(item, base).replace(os.sep, "/"))
-    return out
+    files = getattr(scope.context, "files", None)
+    if files is None:
+        return Unknown("fileset() reads no directory here")
+    try:
+        return files.fileset(to_string(path), to_string(pattern))
+    except Refused as exc:
+        return Unknown(f"fileset({to_string(path)!r}, {to_string(pattern)!r}): {exc}")
+    except OSError as exc:
+        raise EvalError(f"fileset({to_string(path)!r}): {exc.strerror}") from None

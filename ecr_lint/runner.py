@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecr_lint import __version__
 from ecr_lint.config import Config
@@ -23,8 +23,8 @@ from ecr_lint.model import InputError, Result, Severity, Status, Unknown
 from ecr_lint.predicates.crossstack import Parameter
 from ecr_lint.sensitive import is_marked
 
-TF_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
-
+if TYPE_CHECKING:
+    from ecr_lint.cache import Store
 
 @dataclass
 class Outcome:
@@ -76,8 +76,11 @@ def start_worker(config: Config, rules: list, cache_root: str | None, fingerprin
                  modules: dict | None = None) -> None:
     """Pool initializer: settings and rules arrive once per worker, not with every stack; so do
     the module directories the parent parsed to find module calls (inherited when forked)."""
+    from ecr_lint.cache import Store
+
     _WORKER.clear()
-    _WORKER.update(config=config, rules=rules, cache_root=cache_root, fingerprint=fingerprint,
+    store = Store(cache_root) if cache_root else None  # opened and checked once per worker
+    _WORKER.update(config=config, rules=rules, cache_root=store, fingerprint=fingerprint,
                    modules=dict(modules or {}))
 
 
@@ -90,8 +93,10 @@ def cached_outcome(work: Work, store: Any, fingerprint: str) -> Outcome | None:
     """The stack's results from the cache, if every file it read is unchanged."""
     if work.kind != "hcl":
         return None
+    from ecr_lint.loaders.reader import holds
+
     cached = store.get("stack", stack_key(work, fingerprint))
-    if cached is None or not _manifest_holds(cached.get("manifest")):
+    if not isinstance(cached, dict) or not holds(cached.get("manifest"), os.path.abspath(work.path)):
         return None
     try:
         return decode_outcome(cached["outcome"])
@@ -99,15 +104,17 @@ def cached_outcome(work: Work, store: Any, fingerprint: str) -> Outcome | None:
         return None  # corrupt: lint again and rewrite
 
 
-def run_work(work: Work, config: Config, rules: list, cache_root: str | None,
+def run_work(work: Work, config: Config, rules: list, cache_root: "str | Store | None",
              modules: dict | None = None, fingerprint: str | None = None) -> Outcome:
     """Lint one stack or plan. `modules` shares parsed module directories between the stacks of
-    one run (a fresh dict per run: files may change between runs of a long-lived process)."""
+    one run (a fresh dict per run: files may change between runs of a long-lived process).
+    `cache_root` is the cache directory, or an open Store."""
     modules = {} if modules is None else modules
     from ecr_lint.cache import ParseCache, Store
     from ecr_lint.engine import run_per_stack
 
-    store = Store(cache_root) if cache_root else None
+    store = cache_root if isinstance(cache_root, Store) or cache_root is None else Store(cache_root)
+    store = store if store is not None and store.root is not None else None
     if work.kind == "plan":
         from ecr_lint.loaders.plan import PlanError, load_plan
 
@@ -121,26 +128,37 @@ def run_work(work: Work, config: Config, rules: list, cache_root: str | None,
     # The caller (api.execute) has already answered cache hits, so this is a miss: lint it.
     fingerprint = fingerprint or (run_fingerprint(config, rules) if store else None)
     key = stack_key(work, fingerprint) if store else None
-    stack, var_errors, touched = _load_hcl(work, config, ParseCache(store) if store else None, modules)
+    stack, var_errors, manifest = _load_hcl(work, config, ParseCache(store) if store else None, modules)
     results, internal = run_per_stack([stack], rules, config)
     outcome = outcome_of(stack, results, var_errors + list(stack.errors) + internal)
     if store and not internal and cacheable(outcome):
-        store.put("stack", key, {"manifest": _manifest(touched), "outcome": encode_outcome(outcome)})
+        store.put("stack", key, {"manifest": manifest, "outcome": encode_outcome(outcome)})
     return outcome
 
 
-def _load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[Any, list[InputError], set[str]]:
+def _load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[Any, list[InputError], dict]:
+    """The stack, the errors of its variables files, and the manifest of everything it read."""
+    from ecr_lint.loaders.reader import Reader
     from ecr_lint.loaders.hcl import StackLoader, root_variables, workspace_of
 
-    values, var_errors = root_variables(work.path, list(config.var_files), dict(config.variables))
+    reader = Reader(reading_roots_of(work, config))
+    values, var_errors = root_variables(work.path, list(config.var_files), dict(config.variables), reader)
     loader = StackLoader(work.path, values, list(work.roots), parse_file=parse_file, module_cache=modules,
-                         max_file_bytes=config.max_file_bytes, workspace=workspace_of(work.path, config.workspace))
+                         max_file_bytes=config.max_file_bytes, reader=reader,
+                         workspace=workspace_of(work.path, config.workspace))
     stack = loader.load()
-    touched = set(loader.touched) | {os.path.abspath(work.path)} | {os.path.abspath(f) for f in config.var_files}
-    return stack, var_errors, touched
+    return stack, var_errors, reader.record.to_json(reader.roots)
 
 
-# --- the result cache: valid while every file the stack read is unchanged ---------------------------
+def reading_roots_of(work: Work, config: Config) -> Any:
+    """What a stack may read: the linted paths and their repositories (work.roots), the stack's
+    own directory, and the var files named on the command line."""
+    from ecr_lint.loaders.files import Roots
+
+    return Roots((*work.roots, work.path), config.command_line_var_files())
+
+
+# --- the result cache: valid while everything the stack read is unchanged (loaders/files.py) ---------
 
 def stack_key(work: Work, fingerprint: str) -> str:
     from ecr_lint.loaders.hcl import workspace_of
@@ -192,59 +210,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
-
-
-def _manifest(touched: set[str]) -> dict:
-    """Every directory listing and file the stack depended on, with what they were."""
-    dirs: dict[str, list[str]] = {}
-    files: dict[str, list] = {}
-    for path in sorted(touched):
-        if os.path.isdir(path):
-            dirs[path] = _listing(path)
-            for name in dirs[path]:
-                files.setdefault(os.path.join(path, name), _signature(os.path.join(path, name)))
-        else:
-            files[path] = _signature(path)
-    return {"dirs": dirs, "files": files}
-
-
-def _listing(directory: str) -> list[str]:
-    try:
-        return sorted(n for n in os.listdir(directory) if n.endswith(TF_SUFFIXES))
-    except OSError:
-        return []
-
-
-def _signature(path: str) -> list:
-    try:
-        stat = os.stat(path)
-        with open(path, "rb") as handle:
-            digest = hashlib.sha256(handle.read()).hexdigest()
-        return [stat.st_size, stat.st_mtime_ns, digest]
-    except OSError:
-        return [None, None, None]
-
-
-def _manifest_holds(manifest: Any) -> bool:
-    if not isinstance(manifest, dict):
-        return False
-    for directory, names in manifest.get("dirs", {}).items():
-        if _listing(directory) != names:
-            return False
-    for path, (size, mtime, digest) in manifest.get("files", {}).items():
-        try:
-            stat = os.stat(path)
-        except OSError:
-            if size is not None:
-                return False
-            continue
-        if size is None:
-            return False
-        if stat.st_size == size and stat.st_mtime_ns == mtime:
-            continue  # unchanged by stat: no need to read it (the common, warm case)
-        if _signature(path)[2] != digest:
-            return False
-    return True
 
 
 # --- Outcome <-> JSON ------------------------------------------------------------------------------

@@ -42,12 +42,13 @@ def is_root_module(config: ModuleConfig) -> bool:
     return any(n in ROOT_FILES or n.endswith((".auto.tfvars", ".auto.tfvars.json")) for n in names)
 
 
-def may_call_modules(directory: str, max_bytes: int) -> bool:
+def may_call_modules(directory: str, max_bytes: int, roots=None) -> bool:
     """Whether any file of the directory holds the word `module` (else it calls none, and need not
-    be parsed to know it). A file that cannot be read counts as a possible caller."""
+    be parsed to know it). A file that cannot be read counts as a possible caller. Read through the
+    reading gate (within `roots`, regular files, bounded)."""
     for path in module_files(directory):
         try:
-            if b"module" in read_bytes(path, max_bytes):
+            if b"module" in read_bytes(path, max_bytes, roots):
                 return True
         except (OSError, ValueError):
             return True
@@ -77,10 +78,11 @@ class CallGraph:
     (a function directory -> ModuleConfig, e.g. a shared module cache). With a cache `store`,
     each directory's answer is kept and reused while its files are unchanged by stat."""
 
-    def __init__(self, load: Callable[[str], ModuleConfig], max_bytes: int, store=None):
+    def __init__(self, load: Callable[[str], ModuleConfig], max_bytes: int, store=None, roots=None):
         self.load = load
         self.max_bytes = max_bytes
         self.store = store
+        self.reading_roots = roots
         self.callees: dict[str, set[str]] = {}
         self.root_flags: dict[str, bool] = {}
 
@@ -94,7 +96,8 @@ class CallGraph:
                 if isinstance(cached.get("root"), bool):
                     self.root_flags[directory] = cached["root"]
                 return
-        calls = local_calls(self.load(directory)) if may_call_modules(directory, self.max_bytes) else set()
+        calls = local_calls(self.load(directory)) if may_call_modules(directory, self.max_bytes, self.reading_roots) \
+            else set()
         self.callees[directory] = calls
         if stamp:
             self.store.put("calls", key, {"stamp": stamp, "calls": sorted(calls), "root": self.is_root(directory)})

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ecr_lint.loaders import syntax as ast
+from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, Roots, as_roots, describe, read_file
+from ecr_lint.loaders.reader import Reader, Record
 from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl, parse_template
 from ecr_lint.model import InputError
-
-MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
@@ -37,6 +37,7 @@ class ModuleConfig:
     comments: dict[str, tuple] = field(default_factory=dict)   # file -> Body.comments
     outline: dict[str, tuple] = field(default_factory=dict)    # file -> top-level blocks (line, end, type, labels)
     annotations: list | None = None   # suppression comments and their blocks (suppress.py), computed once
+    record: Record = field(default_factory=Record)          # what was read, for the result cache
 
 
 def module_files(directory: str) -> list[str]:
@@ -48,20 +49,11 @@ def module_files(directory: str) -> list[str]:
             if (n.endswith(".tf") or n.endswith(".tf.json")) and not n.startswith(".")]
 
 
-def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
-    """A source file's bytes, or ValueError/OSError with a clear reason."""
-    if os.path.isdir(path):
-        raise ValueError("is a directory, not a file")
-    size = os.path.getsize(path)
-    if size > limit:
-        raise ValueError(f"file is {size} bytes, larger than the {limit}-byte limit")
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
-def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
-    """Read a source file or raise InputError-ready ValueError with a clear reason."""
-    return decode_text(read_bytes(path, limit))
+def read_bytes(path: str, limit: int = MAX_FILE_BYTES, roots: "Roots | list[str] | None" = None) -> bytes:
+    """A source file's bytes through the reading gate (ValueError/OSError with a clear reason).
+    Give the reading roots; without them, the caller vouches for where the file is, and the gate
+    still reads only a regular file, at most `limit` bytes."""
+    return read_file(path, Roots((), [path]) if roots is None else as_roots(roots), limit)[0]
 
 
 def decode_text(raw: bytes) -> str:
@@ -75,8 +67,7 @@ def decode_text(raw: bytes) -> str:
 
 
 def within(path: str, roots: list[str]) -> bool:
-    real = os.path.realpath(path)
-    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+    return as_roots(roots).admits(os.path.realpath(path))
 
 
 def reading_roots(paths: list[str]) -> list[str]:
@@ -98,32 +89,38 @@ def reading_roots(paths: list[str]) -> list[str]:
     return sorted(set(roots))
 
 
-def load_module(directory: str, parse_file=None, roots: list[str] | None = None,
-                max_bytes: int = MAX_FILE_BYTES) -> ModuleConfig:
+def load_module(directory: str, parse_file: Callable[[str, bytes], ast.Body] | None = None,
+                roots: "Roots | list[str] | None" = None, max_bytes: int = MAX_FILE_BYTES) -> ModuleConfig:
+    """A module directory's declarations; every file is read through the gate (inside `roots`,
+    by default the directory and its git repository), and what was read is kept in `record`."""
     config = ModuleConfig(directory)
-    for path in module_files(directory):
-        config.files.append(path)
-        if roots is not None and not within(path, roots):
-            config.errors.append(InputError(path, 0, f"symlink to {os.path.realpath(path)}, outside the linted tree: "
-                                                     "not read"))
+    reader = Reader(reading_roots([directory]) if roots is None else roots)
+    config.record = reader.record
+    try:
+        names = reader.list_dir(directory)
+    except Refused as exc:
+        config.errors.append(InputError(directory, 0, str(exc)))
+        return config
+    except OSError:
+        return config
+    for name in names:
+        if not name.endswith((".tf", ".tf.json")) or name.startswith("."):
             continue
+        path = os.path.join(directory, name)
+        config.files.append(path)
         try:
-            body = (parse_file or parse_source)(path, max_bytes)
+            body = (parse_file or parse_text)(path, reader.read_bytes(path, max_bytes))
         except HclSyntaxError as exc:
             config.errors.append(InputError(path, exc.line, exc.message))
             continue
         except (OSError, ValueError) as exc:
-            config.errors.append(InputError(path, 0, str(exc) if not isinstance(exc, OSError) else f"cannot read: {exc.strerror}"))
+            config.errors.append(InputError(path, 0, describe(exc)))
             continue
         except RecursionError:
             config.errors.append(InputError(path, 0, "nested too deeply to parse"))
             continue
         _declare(config, body, path)
     return config
-
-
-def parse_source(path: str, max_bytes: int = MAX_FILE_BYTES) -> ast.Body:
-    return parse_text(path, read_bytes(path, max_bytes))
 
 
 def parse_text(path: str, raw: bytes) -> ast.Body:

@@ -15,8 +15,10 @@ from ecr_lint.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
 from ecr_lint.loaders import syntax as ast
 from ecr_lint.loaders.annotations import annotations_of
+from ecr_lint.loaders.config import Decl, ModuleConfig, decode_text, load_module, reading_roots, within
+from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, Roots, describe
 from ecr_lint.loaders.installed import Manifest
-from ecr_lint.loaders.config import Decl, ModuleConfig, load_module, read_text, within
+from ecr_lint.loaders.reader import Reader, TreeFiles
 from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
 from ecr_lint.sensitive import holds_marks, is_marked
@@ -51,11 +53,14 @@ class StackLoader:
     """Loads one root module and everything it calls; one per stack."""
 
     def __init__(self, root_dir: str, variables: dict[str, Any], allowed_roots: list[str],
-                 parse_file: Callable[[str], ast.Body] | None = None,
+                 parse_file: Callable[[str, bytes], ast.Body] | None = None,
                  module_cache: dict[str, ModuleConfig] | None = None, max_file_bytes: int | None = None,
-                 workspace: str = "default"):
+                 workspace: str = "default", reader: Reader | None = None):
         self.root_dir = os.path.abspath(root_dir)
         self.allowed_roots = [os.path.realpath(r) for r in allowed_roots] + [os.path.realpath(root_dir)]
+        # Every file read goes through the gate; the reader records them (the result cache's manifest).
+        self.reader = reader or Reader(Roots(self.allowed_roots))
+        self.files = TreeFiles(self.reader, self.root_dir)  # what file(), fileset()... see
         self.budget = Budget()  # one per stack: steps, bytes built, regex input, instances
         self.evaluator = Evaluator(FUNCTIONS, self.budget)
         self.places: list[tuple[str, int]] = []  # (file, line) of the attributes being evaluated
@@ -66,7 +71,6 @@ class StackLoader:
         self.module_cache = module_cache if module_cache is not None else {}
         self.current: list[tuple[str, str]] = []  # (graph node, attribute path) being evaluated
         self.module_calls: list[tuple[str, int, int, str]] = []
-        self.touched: set[str] = set()  # directories and files read: the result cache's manifest
         self.root_variables = variables
         self.max_file_bytes = max_file_bytes
         self.workspace = workspace
@@ -78,20 +82,18 @@ class StackLoader:
     # -- module configurations are parsed once per directory
     def config(self, directory: str) -> ModuleConfig:
         directory = os.path.abspath(directory)
-        self.touched.add(directory)
         if directory not in self.module_cache:
             extra = {"max_bytes": self.max_file_bytes} if self.max_file_bytes else {}
-            self.module_cache[directory] = load_module(directory, self.parse_file, self.allowed_roots, **extra)
+            self.module_cache[directory] = load_module(directory, self.parse_file, self.reader.roots, **extra)
         config = self.module_cache[directory]
         self.configs[directory] = config
+        self.reader.record.merge(config.record)
         return config
 
     def manifest(self) -> Manifest:
         """Where `terraform init` installed the stack's modules (.terraform/modules/modules.json)."""
         if self._manifest is None:
-            self._manifest = Manifest(self.root_dir)
-            if self._manifest.present:
-                self.touched.add(self._manifest.path)
+            self._manifest = Manifest(self.root_dir, self.reader.read_bytes)
         return self._manifest
 
     def load(self) -> Stack:
@@ -132,13 +134,6 @@ class StackLoader:
 
     def evaluating(self, node: str, attribute: str = "") -> "_Frame":
         return _Frame(self, node, attribute)
-
-    def safe_path(self, path: str, base: str) -> Any:
-        full = os.path.realpath(os.path.join(base, path))
-        if not any(full == r or full.startswith(r + os.sep) for r in self.allowed_roots):
-            return Unknown(f"file {path!r} is outside the linted tree; ecr-lint does not read it")
-        self.touched.add(full)
-        return full
 
 
 class _Frame:
@@ -769,8 +764,9 @@ class ModuleInstance:
                 self.loader.budget_exceeded(str(exc), inst.decl.file, line)
                 attributes[name] = Unknown(f"{inst.address}.{name}: {exc}")
 
-    def safe_path(self, path: str) -> Any:
-        return self.loader.safe_path(path, self.loader.root_dir)
+    @property
+    def files(self) -> TreeFiles:
+        return self.loader.files
 
 
 def _block_name(block: ast.Block) -> str:
@@ -888,9 +884,10 @@ def _statement(stmt: dict) -> dict:
 # --- tfvars ---------------------------------------------------------------------------
 
 
-def read_tfvars(path: str) -> dict[str, Any]:
-    """Read a .tfvars (HCL) or .tfvars.json file: constant values only."""
-    text = read_text(path)
+def read_tfvars(path: str, reader: Reader | None = None) -> dict[str, Any]:
+    """Read a .tfvars (HCL) or .tfvars.json file through the gate: constant values only."""
+    reader = reader or Reader(reading_roots([os.path.dirname(os.path.abspath(path))]))
+    text = decode_text(reader.read_bytes(path, MAX_FILE_BYTES))
     if path.endswith(".json"):
         try:
             data = json.loads(text)
@@ -913,6 +910,8 @@ def read_tfvars(path: str) -> dict[str, Any]:
 
 
 class _ConstantContext:
+    files = None  # file(), fileset()... read nothing in a .tfvars file: values are constants
+
     def __init__(self, path: str):
         self.path = path
         self.evaluator = Evaluator(FUNCTIONS)
@@ -920,25 +919,33 @@ class _ConstantContext:
     def resolve(self, root: str, steps: list, scope: Scope) -> tuple[Any, int]:
         raise EvalError(f"a .tfvars file cannot refer to {root!r}: variable values must be constants")
 
-    def safe_path(self, path: str) -> Any:
-        return Unknown("file() is not allowed in a .tfvars file")
 
+def root_variables(directory: str, var_files: list[str], var_args: dict[str, str],
+                   reader: Reader | None = None) -> tuple[dict[str, Any], list[InputError]]:
+    """Variable values by Terraform's precedence: tfvars < auto.tfvars < -var-file < -var.
 
-def root_variables(directory: str, var_files: list[str], var_args: dict[str, str]) -> tuple[dict[str, Any], list[InputError]]:
-    """Variable values by Terraform's precedence: tfvars < auto.tfvars < -var-file < -var."""
+    Every file is read through `reader` (by default: inside the directory and its git repository),
+    so a tfvars symlinked out of the tree, or a config's var_files outside it, is an error naming
+    the file, never read."""
+    reader = reader or Reader(reading_roots([directory]))
     values: dict[str, Any] = {}
     errors: list[InputError] = []
-    names = sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+    try:
+        names = reader.list_dir(directory)
+    except (Refused, OSError):
+        names = []
     files = [f for f in ("terraform.tfvars", "terraform.tfvars.json") if f in names]
     files += [n for n in names if n.endswith(".auto.tfvars") or n.endswith(".auto.tfvars.json")]
     paths = [os.path.join(directory, f) for f in files] + list(var_files)
     for path in paths:
         try:
-            values.update(read_tfvars(path))
+            values.update(read_tfvars(path, reader))
         except HclSyntaxError as exc:
             errors.append(InputError(path, exc.line, exc.message))
+        except Refused as exc:
+            errors.append(InputError(path, 0, str(exc)))
         except (OSError, ValueError) as exc:
-            errors.append(InputError(path, 0, f"cannot read variables file: {exc}"))
+            errors.append(InputError(path, 0, f"cannot read variables file: {describe(exc)}"))
     for name, raw in var_args.items():
         values[name] = _parse_var_arg(raw)
     return values, errors

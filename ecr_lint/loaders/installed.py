@@ -9,6 +9,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 MANIFEST = os.path.join("modules", "modules.json")
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
@@ -28,25 +29,27 @@ def data_dir(stack_dir: str) -> str:
 
 
 class Manifest:
-    """One stack's modules.json, read once."""
+    """One stack's modules.json, read once, through `read(path, limit) -> bytes` (the stack's
+    reading gate, which records it for the result cache, whether it is there or not)."""
 
-    def __init__(self, stack_dir: str):
+    def __init__(self, stack_dir: str, read: Callable[[str, int], bytes]):
         self.stack_dir = os.path.abspath(stack_dir)
         self.path = os.path.join(data_dir(self.stack_dir), MANIFEST)
         self.entries: dict[str, dict] = {}
         self.problem: str | None = None
-        self.present = os.path.lexists(self.path)
-        if self.present:
-            self._read()
-
-    def _read(self) -> None:
+        self.present = True
         try:
-            if not os.path.isfile(self.path):
-                raise ValueError("not a regular file")
-            with open(self.path, "rb") as handle:
-                raw = handle.read(MAX_MANIFEST_BYTES + 1)
-            if len(raw) > MAX_MANIFEST_BYTES:
-                raise ValueError(f"larger than {MAX_MANIFEST_BYTES} bytes")
+            raw = read(self.path, MAX_MANIFEST_BYTES)
+        except FileNotFoundError:
+            self.present = False
+            return
+        except (OSError, ValueError) as exc:  # refused by the gate (outside the tree, a device...), unreadable
+            self.problem = f"{os.path.relpath(self.path, self.stack_dir)} cannot be read ({exc}): {INIT}"
+            return
+        self._read(raw)
+
+    def _read(self, raw: bytes) -> None:
+        try:
             data = json.loads(raw.decode("utf-8"))
             modules = data.get("Modules") if isinstance(data, dict) else None
             if not isinstance(modules, list):
@@ -55,7 +58,7 @@ class Manifest:
                 if isinstance(entry, dict) and isinstance(entry.get("Key"), str) and isinstance(entry.get("Dir"), str):
                     self.entries[entry["Key"]] = entry
         except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
-            self.problem = f"{self.path} cannot be read ({exc}): {INIT}"
+            self.problem = f"{os.path.relpath(self.path, self.stack_dir)} cannot be read ({exc}): {INIT}"
 
     def resolve(self, key: str, source: str, version: str | None) -> Resolved:
         """Where the call `key` (module names joined by dots, e.g. "outer.inner") is installed."""

@@ -40,12 +40,15 @@ class PlanError(Exception):
 
 
 def read_plan(path: str) -> "PlanDocument":
+    from ecr_lint.loaders.files import Refused, Roots, open_stream
+
     try:
-        size = os.path.getsize(path)
-        if size > MAX_PLAN_BYTES:
-            raise PlanError(f"plan is {size} bytes, larger than the {MAX_PLAN_BYTES}-byte limit")
-        with open(path, "rb") as handle:
+        # Through the reading gate: a regular file (never a device or FIFO), read at most
+        # MAX_PLAN_BYTES. The plan is named on the command line, so it is a root itself.
+        with open_stream(path, Roots((), [path]), MAX_PLAN_BYTES) as handle:
             return PlanDocument(handle)
+    except Refused as exc:
+        raise PlanError(str(exc).replace("file is", "plan is", 1)) from None
     except OSError as exc:
         raise PlanError(f"cannot read: {exc.strerror}") from None
     except NotUtf8 as exc:
