@@ -10,7 +10,7 @@ import click
 
 from ecr_lint import __version__
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 
 
 class _LintByDefault(click.Group):
