@@ -77,15 +77,21 @@ def expected_cases(report: dict, stacks: list[str]) -> dict[tuple[str, str, str]
     expected: dict[tuple[str, str, str], str] = {}
     rank = {"pass": 0, "skipped": 1, "failure": 2}
     for r in report["results"]:
-        key = (r["stack"], f"{r['stack']}.{r['rule_id']}", r["address"])
+        key = (r["stack"], classname(r["stack"], r["rule_id"]), r["address"])
         outcome = {"pass": "pass", "suppressed": "skipped"}.get(r["status"], "failure")
         if rank[outcome] >= rank[expected.get(key, "pass")]:
             expected[key] = outcome
     for e in report["errors"]:
-        suite = max((s for s in stacks if e["file"] == s or e["file"].startswith(s + "/")), key=len, default="ecr-lint")
+        holding = [s for s in stacks if e["file"] == s or e["file"].startswith(s + "/")
+                   or (s == "." and not e["file"].startswith("../"))]
+        suite = max(holding, key=lambda s: 0 if s == "." else len(s), default="(no stack)")
         where = f"{e['file']}:{e['line']}" if e["line"] else e["file"]
-        expected[(suite, f"{suite}.{e['kind']}-error", where)] = "skipped" if e.get("baselined") else "error"
+        expected[(suite, classname(suite, f"{e['kind']}-error"), where)] = "skipped" if e.get("baselined") else "error"
     return expected
+
+
+def classname(stack: str, name: str) -> str:
+    return name if stack == "." else f"{stack}.{name}"
 
 
 def check_junit_against_json(cwd, args: list[str], tmp_path) -> tuple[int, dict, dict]:
@@ -95,7 +101,7 @@ def check_junit_against_json(cwd, args: list[str], tmp_path) -> tuple[int, dict,
     report = json.loads(json_data)
     cases = junit_cases(data)
     # a suite per linted stack (the JSON report only counts them: a stack may have no results)
-    stacks = [suite.get("name") for suite in ET.fromstring(data).findall("testsuite") if suite.get("name") != "ecr-lint"]
+    stacks = [suite.get("name") for suite in ET.fromstring(data).findall("testsuite") if suite.get("name") != "(no stack)"]
     assert {r["stack"] for r in report["results"]} <= set(stacks) and len(stacks) == report["summary"]["stacks"]
     assert {key: outcome for key, (outcome, _) in cases.items()} == expected_cases(report, stacks)
     return code, cases, report
@@ -210,6 +216,19 @@ def test_junit_input_errors_are_error_testcases_naming_file_and_line(tmp_path):
     assert (case.get("file"), case.get("line")) == ("bad/broken.tf", "2")
     error = case.find("error")
     assert error.get("type") == "input" and error.text.startswith("bad/broken.tf:2: unexpected end of line")
+
+
+def test_junit_a_stack_at_the_repository_root_has_the_rule_as_classname(tmp_path):
+    write(tmp_path / "repo", {"main.tf": 'resource "aws_kms_key" "k" {\n  enable_key_rotation = false\n}\n',
+                              "broken.tf": 'locals {\n  x =\n',
+                              "a/main.tf": 'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n}\n',
+                              "a/broken.tf": 'locals {\n  y =\n'})
+    subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
+    code, cases, _ = check_junit_against_json(tmp_path / "repo", [".", "--select", "ECR010"], tmp_path)
+    assert code == 2
+    assert {key: outcome for key, (outcome, _) in cases.items()} == {
+        (".", "ECR010", "aws_kms_key.k"): "failure", (".", "input-error", "broken.tf:2"): "error",
+        ("a", "a.ECR010", "aws_kms_key.k"): "pass", ("a", "a.input-error", "a/broken.tf:2"): "error"}
 
 
 HOSTILE_NAME = b"ctl\x01<&>\"'\xff.tf"

@@ -143,7 +143,7 @@ def test_gitlab_template_reports_an_unreadable_plan_and_fails_with_2(tmp_path):
         ("input-error", "stack/plan.json", truncated_at)]
     # a plan that cannot be read is no stack: its error has the suite of errors outside stacks
     assert [(key, outcome) for key, (outcome, _) in cases.items()] == [
-        (("ecr-lint", "ecr-lint.input-error", f"stack/plan.json:{truncated_at}"), "error")]
+        (("(no stack)", "(no stack).input-error", f"stack/plan.json:{truncated_at}"), "error")]
 
 
 def test_gitlab_template_is_pinned_and_installs_before_its_script():

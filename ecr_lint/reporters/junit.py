@@ -1,10 +1,10 @@
 """JUnit XML for the test tabs of Jenkins, GitLab and Azure DevOps: one testcase per rule and resource.
 
 - One `<testsuite>` per linted stack (a directory, or a plan file), named by its path relative to
-  the repository root; input errors outside every stack get a suite of their own, `ecr-lint`.
+  the repository root; input errors outside every stack get a suite of their own, `(no stack)`.
 - One `<testcase>` per rule and resource in the stack: `classname` is `<stack>.<rule id>` (Jenkins
   splits it at the last dot into package = stack and class = rule; GitLab shows it as the suite),
-  `name` the resource address, `file` and `line` where the finding points.
+  `name` the resource address (a stack at the repository root has just `<rule id>`), `file` and `line` where the finding points.
 - Every finding (status fail or unknown, whatever its severity) is a `<failure>`: the test tab
   shows everything that needs attention, and the exit code (by `--fail-on`) gates the job. A rule
   that gives several verdicts on one resource (e.g. one per policy statement) is one testcase
@@ -23,22 +23,27 @@ from ecr_lint.fingerprint import relative_to
 from ecr_lint.model import InputError, Report, Result, Status
 from ecr_lint.reporters.safetext import xml_text
 
-NO_STACK = "ecr-lint"   # the suite of input errors that belong to no stack
+NO_STACK = "(no stack)"   # the suite of input errors that belong to no stack (no path is named so)
 
 
 def _stack_label(result: Result, base: str) -> str:
     return relative_to(result.stack, base) if result.stack else relative_to(result.file, base).rpartition("/")[0] or "."
 
 
+def _classname(label: str, name: str) -> str:
+    """`<stack>.<name>`; for a stack at the repository root just `<name>` (Jenkins' "(root)" package)."""
+    return name if label == "." else f"{label}.{name}"
+
+
 def _owner(path: str, labels: list[str]) -> str:
     """The innermost stack holding `path` (both relative to the repository root), else NO_STACK."""
-    best = NO_STACK
-    for label in labels:
-        inside = (not path.startswith("../") and path != "..") if label == "." else (
-            path == label or path.startswith(label + "/"))
-        if inside and (best == NO_STACK or len(label) > len(best)):
-            best = label
-    return best
+    def holds(label: str) -> bool:
+        if label == ".":
+            return path != ".." and not path.startswith("../")
+        return path == label or path.startswith(label + "/")
+
+    holding = [label for label in labels if holds(label)]
+    return max(holding, key=lambda label: 0 if label == "." else len(label), default=NO_STACK)
 
 
 class _Suite:
@@ -92,7 +97,7 @@ def _add_results(suite: _Suite, label: str, results: list[Result], report: Repor
         suppressed = [r for r in verdicts if r.status is Status.SUPPRESSED]
         shown = findings or suppressed or verdicts
         first = shown[0]
-        case = suite.case(f"{label}.{rule_id}", address, relative_to(first.file, report.base), first.line)
+        case = suite.case(_classname(label, rule_id), address, relative_to(first.file, report.base), first.line)
         more = f" (and {len(shown) - 1} more)" if len(shown) > 1 else ""
         text = "\n".join(_verdict_text(r, report.base) for r in findings + suppressed) + _rule_text(rule_id, rules)
         if findings:
@@ -106,7 +111,7 @@ def _add_results(suite: _Suite, label: str, results: list[Result], report: Repor
 def _add_error(suite: _Suite, label: str, error: InputError, base: str, taken: set[tuple[str, str]]) -> None:
     file = relative_to(error.file, base)
     where = f"{file}:{error.line}" if error.line else file
-    classname, name, n = f"{label}.{error.kind}-error", where, 1
+    classname, name, n = _classname(label, f"{error.kind}-error"), where, 1
     while (classname, name) in taken:   # GitLab keeps only the first of two tests with one name
         n += 1
         name = f"{where} ({n})"
