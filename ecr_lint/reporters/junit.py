@@ -2,9 +2,10 @@
 
 - One `<testsuite>` per linted stack (a directory, or a plan file), named by its path relative to
   the repository root; input errors outside every stack get a suite of their own, `(no stack)`.
-- One `<testcase>` per rule and resource in the stack: `classname` is `<stack>.<rule id>` (Jenkins
-  splits it at the last dot into package = stack and class = rule; GitLab shows it as the suite),
-  `name` the resource address (a stack at the repository root has just `<rule id>`), `file` and `line` where the finding points.
+- One `<testcase>` per rule and resource in the stack: `classname` is `<stack>.<rule id>` (just
+  `<rule id>` for a stack at the repository root; Jenkins splits it at the last dot into package =
+  stack and class = rule, GitLab shows it as the suite), `name` the resource address, `file` and
+  `line` where the finding points.
 - Every finding (status fail or unknown, whatever its severity) is a `<failure>`: the test tab
   shows everything that needs attention, and the exit code (by `--fail-on`) gates the job. A rule
   that gives several verdicts on one resource (e.g. one per policy statement) is one testcase
