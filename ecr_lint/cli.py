@@ -19,7 +19,7 @@ import click
 from ecr_lint import __version__
 from ecr_lint.reporters.escape import display
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 BROKEN_PIPE = 128 + 13   # what a shell reports for a filter killed by SIGPIPE
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Iterable
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 
 
 def chunks(report, fmt: str, **options) -> Iterable[str]:
