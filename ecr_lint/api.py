@@ -10,8 +10,9 @@ from ecr_lint import redact, suppress
 from ecr_lint.catalog import Rule, load_rules
 from ecr_lint.config import Config, repository_root
 from ecr_lint.engine import run_cross_stack
-from ecr_lint.loaders.config import ModuleConfig, reading_roots
-from ecr_lint.loaders.hcl import StackLoader, root_variables
+from ecr_lint.loaders.module import ModuleConfig, reading_roots
+from ecr_lint.loaders.evaluation import StackLoader
+from ecr_lint.loaders.inputs import root_variables
 from ecr_lint.model import InputError, Report, Severity
 from ecr_lint.stack import Stack
 
@@ -129,7 +130,7 @@ def call_graph(config: Config, roots: tuple[str, ...], modules: dict, store=None
     evaluation then reuses, in this process and in forked workers); `store`: the run's cache."""
     from ecr_lint.cache import ParseCache
     from ecr_lint.loaders.calls import CallGraph
-    from ecr_lint.loaders.config import load_module
+    from ecr_lint.loaders.module import load_module
 
     store = store if store is not None and store.root else None
     parse_file = ParseCache(store) if store else None
@@ -144,7 +145,7 @@ def call_graph(config: Config, roots: tuple[str, ...], modules: dict, store=None
 
 def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[list[Stack], list[InputError]]:
     """Every stack and plan under the paths, loaded (for the graph picture); errors beside."""
-    from ecr_lint.loaders.hcl import workspace_of
+    from ecr_lint.loaders.inputs import workspace_of
     from ecr_lint.loaders.reader import Reader
     from ecr_lint.loaders.plan import PlanError, load_plan
     from ecr_lint.runner import Work, reading_roots_of

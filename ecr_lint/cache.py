@@ -385,7 +385,7 @@ class ParseCache:
         self.store = store
 
     def __call__(self, path: str, raw: bytes) -> ast.Body:
-        from ecr_lint.loaders.config import parse_text
+        from ecr_lint.loaders.module import parse_text
 
         key = parse_key(path, raw)
         cached = self.store.get("ast", key)

@@ -14,7 +14,7 @@ import subprocess
 
 from ecr_lint.api import call_graph, discover
 from ecr_lint.config import Config
-from ecr_lint.loaders.config import module_files, reading_roots
+from ecr_lint.loaders.module import module_files, reading_roots
 
 TERRAFORM_FILES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 

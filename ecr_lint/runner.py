@@ -139,7 +139,8 @@ def run_work(work: Work, config: Config, rules: list, cache_root: "str | Store |
 def _load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[Any, list[InputError], dict]:
     """The stack, the errors of its variables files, and the manifest of everything it read."""
     from ecr_lint.loaders.reader import Reader
-    from ecr_lint.loaders.hcl import StackLoader, root_variables, workspace_of
+    from ecr_lint.loaders.evaluation import StackLoader
+    from ecr_lint.loaders.inputs import root_variables, workspace_of
 
     reader = Reader(reading_roots_of(work, config))
     values, var_errors = root_variables(work.path, list(config.var_files), dict(config.variables), reader)
@@ -161,7 +162,7 @@ def reading_roots_of(work: Work, config: Config) -> Any:
 # --- the result cache: valid while everything the stack read is unchanged (loaders/files.py) ---------
 
 def stack_key(work: Work, fingerprint: str) -> str:
-    from ecr_lint.loaders.hcl import workspace_of
+    from ecr_lint.loaders.inputs import workspace_of
 
     # The workspace may come from the environment or .terraform/environment, not the settings.
     text = json.dumps([fingerprint, os.path.abspath(work.path), list(work.roots), workspace_of(work.path)])

@@ -80,7 +80,7 @@ REGEX_CASES = [
 
 @pytest.mark.parametrize("expression,expected", REGEX_CASES, ids=[c[0][:40] for c in REGEX_CASES])
 def test_regex_functions_mean_what_they_mean_to_terraform(tmp_path, expression, expected):
-    from ecr_lint.loaders.hcl import StackLoader
+    from ecr_lint.loaders.evaluation import StackLoader
 
     write(tmp_path, {"main.tf": f"locals {{\n  x = {expression}\n}}\n"})
     stack = StackLoader(str(tmp_path), {}, [str(tmp_path)]).load()

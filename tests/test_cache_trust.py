@@ -59,7 +59,7 @@ def _planted_stack_entry(entry: str, stack) -> str:
 def test_a_planted_parse_entry_cannot_change_a_verdict(tmp_path):
     from ecr_lint import __version__
     from ecr_lint.cache import encode, parse_key
-    from ecr_lint.loaders.config import parse_text
+    from ecr_lint.loaders.module import parse_text
 
     stack = tmp_path / "stack"
     write(stack, {"main.tf": SEVEN})

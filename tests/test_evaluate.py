@@ -8,7 +8,8 @@ from ecr_lint.evaluate import deep_plain
 from ecr_lint.model import Ref, Unknown
 
 from conftest import write
-from ecr_lint.loaders.hcl import StackLoader, root_variables
+from ecr_lint.loaders.evaluation import StackLoader
+from ecr_lint.loaders.inputs import root_variables
 
 
 def evaluate(tmp_path, expression: str, extra: str = "", variables: dict | None = None):

@@ -75,8 +75,8 @@ def test_symlinks_and_paths_out_of_the_tree_are_not_read(tmp_path):
     assert ("ECR010", "aws_kms_key.stolen") not in failures(report)
     assert any(e.file.endswith("link.tf") and "outside the linted tree" in e.message for e in report.errors)
     assert {(r.rule_id, r.address) for r in report.findings if r.rule_id == "ECR000"} == {("ECR000", "module.m")}
-    from ecr_lint.loaders.hcl import StackLoader
-    from ecr_lint.loaders.config import reading_roots
+    from ecr_lint.loaders.evaluation import StackLoader
+    from ecr_lint.loaders.module import reading_roots
 
     loaded = StackLoader(str(stack), {}, reading_roots([str(stack)])).load()
     assert "outside the linted tree" in loaded.module_values["local.x"].reason
@@ -98,7 +98,7 @@ def test_expansion_and_evaluation_are_bounded(tmp_path):
     assert messages["nested_for"].startswith("evaluation budget exceeded: evaluation stopped after 1000000 steps")
     assert messages["doubling"] == ("evaluation budget exceeded: a string of 100000000 characters "
                                     "(the limit is 10000000)")
-    from ecr_lint.loaders.hcl import StackLoader
+    from ecr_lint.loaders.evaluation import StackLoader
 
     loaded = StackLoader(str(tmp_path / "doubling"), {}, [str(tmp_path)]).load()
     assert loaded.module_values["local.s7"].reason == ("local.s7: a string of 100000000 characters "

@@ -150,7 +150,7 @@ def test_path_cwd_is_the_root_module_and_more_functions(tmp_path):
           enable_key_rotation = true
         }
     '''})
-    from ecr_lint.loaders.hcl import StackLoader
+    from ecr_lint.loaders.evaluation import StackLoader
 
     value = StackLoader(str(stack), {}, [str(stack)]).load().module_values["local.x"]
     assert deep_plain(value)["dir"] == "complete"

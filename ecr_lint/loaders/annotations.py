@@ -18,7 +18,7 @@ class Annotation:
 
 
 def annotations_of(config) -> list[Annotation]:
-    """The annotation comments of a parsed module directory (loaders.config.ModuleConfig),
+    """The annotation comments of a parsed module directory (loaders.module.ModuleConfig),
     each with its block; computed once per configuration."""
     if config.annotations is None:
         found = []

@@ -397,11 +397,11 @@ class _PlanLoader:
         return directory if any(n.endswith(".tf") for n in os.listdir(directory)) else None
 
     def _load_hcl(self) -> Stack | None:
-        from ecr_lint.loaders.hcl import StackLoader
+        from ecr_lint.loaders.evaluation import StackLoader
 
         variables = self._variables()
         try:
-            from ecr_lint.loaders.config import reading_roots
+            from ecr_lint.loaders.module import reading_roots
 
             stack = StackLoader(self.source_root, variables, reading_roots([self.source_root])).load()
         except Exception as exc:  # the plan is authoritative; the source only adds detail

@@ -1,4 +1,11 @@
-"""HCL stack loader: a root module directory -> evaluated resources and their graph."""
+"""Evaluation: a root module directory -> evaluated resources and their graph.
+
+The module instances of a stack (the root and every module call, count/for_each expanded),
+their variables, locals and outputs, and each resource instance's attributes. Below it: which
+files form a module (module.py, override.py), where a module's source lives (calls.py,
+installed.py), and the values that feed the root (inputs.py); above it: what the AWS provider
+adds (provider.py).
+"""
 
 from __future__ import annotations
 
@@ -8,18 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ecr_lint.evaluate import (
-    BudgetExceeded, Budget, EvalError, Evaluator, ObjectValue, Scope, Walk, contains_unknown, deep_plain, plain,
-    symbolic, to_number, to_string,
+    BudgetExceeded, Budget, EvalError, Evaluator, ObjectValue, Scope, Walk, contains_unknown, plain, to_number,
+    to_string,
 )
 from ecr_lint.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
 from ecr_lint.loaders import syntax as ast
 from ecr_lint.loaders.annotations import annotations_of
-from ecr_lint.loaders.config import Decl, ModuleConfig, decode_text, load_module, reading_roots, within
-from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, Roots, describe
+from ecr_lint.loaders.files import Roots
+from ecr_lint.loaders.module import Decl, ModuleConfig, load_module, within
 from ecr_lint.loaders.installed import Manifest
+from ecr_lint.loaders.provider import ProviderInfo, derive_known_attributes, tags_all
 from ecr_lint.loaders.reader import Reader, TreeFiles
-from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.model import InputError, Ref, Resource, SourceSpan, Unknown
 from ecr_lint.sensitive import holds_marks, is_marked
 from ecr_lint.stack import Stack, Unresolved, taggable_types
@@ -28,12 +35,6 @@ MAX_INSTANCES = 10_000
 MAX_MODULE_DEPTH = 32
 FREE_ATTRIBUTE_NODES = 10_000  # a resource's attributes this size are not charged: real ones are far smaller
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
-
-
-@dataclass
-class ProviderInfo:
-    address: str
-    default_tags: Any = None  # evaluated dict, Unknown, or None
 
 
 @dataclass
@@ -473,7 +474,7 @@ class ModuleInstance:
             if self.evaluator.tainted and "json" in data and holds_marks(data):
                 data["json"] = data["minified_json"] = self.evaluator.mark(data["json"])  # rendered from them
             if mode == "managed" and type_ in taggable_types():
-                data["tags_all"] = self.tags_all(data.get("tags"), self.provider_of(block))
+                data["tags_all"] = tags_all(data.get("tags"), self.provider_of(block))
             inst.value = ObjectValue(data, inst.address, after_apply=(mode == "managed"))
         finally:
             inst.evaluating = False
@@ -532,19 +533,6 @@ class ModuleInstance:
         if attr is not None:
             local_name = _traversal_text(attr.expr) or local_name
         return self.providers.get(local_name) or ProviderInfo(self.addr(f"provider.{local_name}"))
-
-    def tags_all(self, tags: Any, provider: ProviderInfo) -> Any:
-        tags_value = plain(tags)
-        defaults = plain(provider.default_tags)
-        for value in (tags_value, defaults):
-            if isinstance(value, Unknown):
-                return value
-        merged: dict[str, Any] = {}
-        if isinstance(defaults, dict):
-            merged.update(defaults)
-        if isinstance(tags_value, dict):
-            merged.update(tags_value)
-        return merged
 
     # --- module calls ---------------------------------------------------------------
     def realise(self) -> None:
@@ -817,172 +805,3 @@ def _convert_variable(value: Any, block: ast.Block) -> Any:
     except EvalError:
         return Unknown(f"variable value {inner!r} does not match its type {type_attr.expr.name}")
     return value
-
-
-def derive_known_attributes(type_: str, mode: str, data: dict) -> None:
-    """Attributes the provider computes from configuration alone, known at plan time."""
-    if mode == "managed" and type_ in ("aws_ecr_repository", "aws_ssm_parameter") and "name" in data:
-        data.setdefault("id", data["name"])
-    if mode == "data" and type_ == "aws_iam_policy_document":
-        data["json"] = policy_document_json(data)
-        data["minified_json"] = data["json"]
-
-
-def policy_document_json(data: dict) -> Any:
-    """Render data.aws_iam_policy_document the way the provider does, from its arguments."""
-    statements: list = []
-    for key in ("source_policy_documents", "source_json"):
-        sources = plain(data.get(key))
-        for src in sources if isinstance(sources, list) else [sources] if sources else []:
-            src = plain(src)
-            if isinstance(src, Unknown):
-                src = src.partial if isinstance(src.partial, str) else None
-            if isinstance(src, str):
-                try:
-                    doc = json.loads(src)
-                except ValueError:
-                    continue
-                found = doc.get("Statement", []) if isinstance(doc, dict) else []
-                statements.extend(found if isinstance(found, list) else [found])
-    for stmt in data.get("statement", []) if isinstance(data.get("statement"), list) else []:
-        statements.append(_statement(stmt))
-    doc = {"Version": plain(data.get("version")) or "2012-10-17", "Statement": statements}
-    unknown = contains_unknown(doc)
-    if unknown is not None:
-        return Unknown(unknown.reason, unknown.refs, json.dumps(symbolic(doc), sort_keys=True))
-    return json.dumps(deep_plain(doc), sort_keys=True)
-
-
-def _statement(stmt: dict) -> dict:
-    out: dict[str, Any] = {"Effect": plain(stmt.get("effect")) or "Allow"}
-    for src, dst in (("sid", "Sid"), ("actions", "Action"), ("not_actions", "NotAction"),
-                     ("resources", "Resource"), ("not_resources", "NotResource")):
-        if stmt.get(src) is not None:
-            out[dst] = stmt[src]
-    for src, dst in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
-        blocks = stmt.get(src)
-        if isinstance(blocks, list) and blocks:
-            principal: dict[str, Any] = {}
-            for block in blocks:
-                kind = plain(block.get("type"))
-                ids = block.get("identifiers")
-                key = kind if isinstance(kind, str) else "AWS"
-                principal.setdefault(key, [])
-                principal[key].extend(plain(ids) if isinstance(plain(ids), list) else [ids])
-            out[dst] = "*" if principal == {"*": ["*"]} else principal
-    conditions = stmt.get("condition")
-    if isinstance(conditions, list) and conditions:
-        cond: dict[str, Any] = {}
-        for block in conditions:
-            test, variable = plain(block.get("test")), plain(block.get("variable"))
-            if isinstance(test, str) and isinstance(variable, str):
-                cond.setdefault(test, {})[variable] = block.get("values")
-        out["Condition"] = cond
-    return out
-
-
-# --- tfvars ---------------------------------------------------------------------------
-
-
-def read_tfvars(path: str, reader: Reader | None = None) -> dict[str, Any]:
-    """Read a .tfvars (HCL) or .tfvars.json file through the gate: constant values only."""
-    reader = reader or Reader(reading_roots([os.path.dirname(os.path.abspath(path))]))
-    text = decode_text(reader.read_bytes(path, MAX_FILE_BYTES))
-    if path.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise HclSyntaxError(f"invalid JSON: {exc}", getattr(exc, "lineno", 0)) from None
-        if not isinstance(data, dict):
-            raise HclSyntaxError("a .tfvars.json file must hold a JSON object")
-        return data
-    body = parse_hcl(text) if text.strip() else ast.Body({}, ())
-    if body.blocks:
-        raise HclSyntaxError("a .tfvars file holds only assignments, not blocks", body.blocks[0].line)
-    evaluator = Evaluator(FUNCTIONS)
-    out = {}
-    for name, attr in body.attributes.items():
-        try:
-            out[name] = evaluator.eval(attr.expr, Scope(_ConstantContext(path)))
-        except EvalError as exc:
-            raise HclSyntaxError(f"{name}: {exc}", attr.line) from None
-    return out
-
-
-class _ConstantContext:
-    files = None  # file(), fileset()... read nothing in a .tfvars file: values are constants
-
-    def __init__(self, path: str):
-        self.path = path
-        self.evaluator = Evaluator(FUNCTIONS)
-
-    def resolve(self, root: str, steps: list, scope: Scope) -> tuple[Any, int]:
-        raise EvalError(f"a .tfvars file cannot refer to {root!r}: variable values must be constants")
-
-
-def root_variables(directory: str, var_files: list[str], var_args: dict[str, str],
-                   reader: Reader | None = None) -> tuple[dict[str, Any], list[InputError]]:
-    """Variable values by Terraform's precedence: tfvars < auto.tfvars < -var-file < -var.
-
-    Every file is read through `reader` (by default: inside the directory and its git repository),
-    so a tfvars symlinked out of the tree, or a config's var_files outside it, is an error naming
-    the file, never read."""
-    reader = reader or Reader(reading_roots([directory]))
-    values: dict[str, Any] = {}
-    errors: list[InputError] = []
-    try:
-        names = reader.list_dir(directory)
-    except (Refused, OSError):
-        names = []
-    files = [f for f in ("terraform.tfvars", "terraform.tfvars.json") if f in names]
-    files += [n for n in names if n.endswith(".auto.tfvars") or n.endswith(".auto.tfvars.json")]
-    paths = [os.path.join(directory, f) for f in files] + list(var_files)
-    for path in paths:
-        try:
-            values.update(read_tfvars(path, reader))
-        except HclSyntaxError as exc:
-            errors.append(InputError(path, exc.line, exc.message))
-        except Refused as exc:
-            errors.append(InputError(path, 0, str(exc)))
-        except (OSError, ValueError) as exc:
-            errors.append(InputError(path, 0, f"cannot read variables file: {describe(exc)}"))
-    for name, raw in var_args.items():
-        values[name] = _parse_var_arg(raw)
-    return values, errors
-
-
-def _parse_var_arg(raw: str) -> Any:
-    """-var values are HCL expressions when they look like one, else plain strings."""
-    stripped = raw.strip()
-    if stripped[:1] in ("[", "{", '"') or stripped in ("true", "false", "null") or _is_number(stripped):
-        try:
-            body = parse_hcl(f"v = {stripped}\n")
-            return Evaluator(FUNCTIONS).eval(body.attributes["v"].expr, Scope(_ConstantContext("-var")))
-        except (HclSyntaxError, EvalError):
-            pass
-    return raw
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def workspace_of(directory: str, explicit: str | None = None) -> str:
-    """The Terraform workspace a stack is evaluated for, as Terraform picks it: the one asked
-    for, else what `terraform workspace select` wrote (.terraform/environment, under
-    TF_DATA_DIR when set), else TF_WORKSPACE, else "default"."""
-    if explicit:
-        return explicit
-    data_dir = os.environ.get("TF_DATA_DIR") or ".terraform"
-    try:
-        with open(os.path.join(directory, data_dir, "environment"), encoding="utf-8") as handle:
-            name = handle.read(256).strip()
-        if name:
-            return name
-    except (OSError, UnicodeDecodeError):
-        pass
-    return os.environ.get("TF_WORKSPACE") or "default"
