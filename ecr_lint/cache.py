@@ -28,7 +28,7 @@ import sys
 from typing import Any
 
 from ecr_lint import __version__
-from ecr_lint.loaders import syntax as ast
+from ecr_lint.hcl import syntax as ast
 
 FORMAT = 1
 MAX_BYTES = 256 * 1024 * 1024

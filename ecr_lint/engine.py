@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from ecr_lint.catalog import Rule
 from ecr_lint.config import Config
-from ecr_lint.evaluate import plain
+from ecr_lint.hcl.evaluate import plain
 from ecr_lint.model import InputError, Resource, Result, Severity, Status, Unknown, Verdict
 from ecr_lint.stack import Stack, taggable_types
 

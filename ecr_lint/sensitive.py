@@ -162,7 +162,7 @@ def _same_kind(original: dict, data: dict) -> dict:
     """A dict of the same class as `original` (an evaluated resource object keeps its address)."""
     if type(original) is dict:
         return data
-    from ecr_lint.evaluate import ObjectValue
+    from ecr_lint.hcl.evaluate import ObjectValue
 
     if isinstance(original, ObjectValue):
         return ObjectValue(data, original.address, original.after_apply)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from hypothesis import strategies as st
 
 from ecr_lint.api import exit_code, lint
-from ecr_lint.functions import FUNCTIONS
+from ecr_lint.hcl.functions import FUNCTIONS
 from ecr_lint.model import Status
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr_lint.evaluate import deep_plain
+from ecr_lint.hcl.evaluate import deep_plain
 from ecr_lint.model import Ref, Unknown
 
 from conftest import write

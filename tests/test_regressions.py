@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecr_lint.evaluate import deep_plain
+from ecr_lint.hcl.evaluate import deep_plain
 
 from conftest import failures, lint_files, statuses, unknowns
 

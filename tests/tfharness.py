@@ -276,7 +276,7 @@ def bootstrap(endpoint: str) -> str:
 
 def provider_aliases(stack_dir: str | os.PathLike) -> list[str]:
     """Aliases of the stack's aws provider blocks: each needs its own override block."""
-    from ecr_lint.loaders import syntax as ast
+    from ecr_lint.hcl import syntax as ast
     from ecr_lint.loaders.module import load_module
 
     aliases = []

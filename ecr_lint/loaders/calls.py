@@ -11,7 +11,7 @@ import hashlib
 import os
 from typing import Callable
 
-from ecr_lint.loaders import syntax as ast
+from ecr_lint.hcl import syntax as ast
 from ecr_lint.loaders.module import ModuleConfig, module_files, read_bytes
 
 # Files that only a root module has: Terraform reads tfvars and writes the lock file and

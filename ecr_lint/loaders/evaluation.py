@@ -14,13 +14,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ecr_lint.evaluate import (
+from ecr_lint.hcl.evaluate import (
     BudgetExceeded, Budget, EvalError, Evaluator, ObjectValue, Scope, Walk, contains_unknown, plain, to_number,
     to_string,
 )
-from ecr_lint.functions import FUNCTIONS
+from ecr_lint.hcl.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
-from ecr_lint.loaders import syntax as ast
+from ecr_lint.hcl import syntax as ast
 from ecr_lint.loaders.annotations import annotations_of
 from ecr_lint.loaders.files import Roots
 from ecr_lint.loaders.module import Decl, ModuleConfig, load_module, within

@@ -7,7 +7,7 @@ import errno
 import os
 import stat
 
-from ecr_lint.evaluate import BudgetExceeded
+from ecr_lint.hcl.evaluate import BudgetExceeded
 from ecr_lint.loaders.files import Refused, Roots, outside, resolve
 
 # Directory entries one fileset() call may visit. TODO(budgets): charge these to the per-stack

@@ -7,13 +7,13 @@ import json
 import os
 from typing import Any
 
-from ecr_lint.evaluate import EvalError, Evaluator, Scope
-from ecr_lint.functions import FUNCTIONS
-from ecr_lint.loaders import syntax as ast
+from ecr_lint.hcl.evaluate import EvalError, Evaluator, Scope
+from ecr_lint.hcl.functions import FUNCTIONS
+from ecr_lint.hcl import syntax as ast
 from ecr_lint.loaders.module import decode_text, reading_roots
 from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, describe
 from ecr_lint.loaders.reader import Reader
-from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl
+from ecr_lint.hcl.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.model import InputError
 
 

@@ -7,10 +7,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ecr_lint.loaders import syntax as ast
+from ecr_lint.hcl import syntax as ast
 from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, Roots, as_roots, describe, read_file
 from ecr_lint.loaders.reader import Reader, Record
-from ecr_lint.loaders.syntax import HclSyntaxError, parse_hcl, parse_template
+from ecr_lint.hcl.syntax import HclSyntaxError, parse_hcl, parse_template
 from ecr_lint.model import InputError
 
 

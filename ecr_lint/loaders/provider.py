@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ecr_lint.evaluate import contains_unknown, deep_plain, plain, symbolic
+from ecr_lint.hcl.evaluate import contains_unknown, deep_plain, plain, symbolic
 from ecr_lint.model import Unknown
 
 

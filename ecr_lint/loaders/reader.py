@@ -7,7 +7,7 @@ import json
 import os
 from typing import Any, Iterable
 
-from ecr_lint.evaluate import BudgetExceeded
+from ecr_lint.hcl.evaluate import BudgetExceeded
 from ecr_lint.loaders.fileset import fileset
 from ecr_lint.loaders.files import (
     MAX_FILE_BYTES, Refused, Roots, as_roots, describe, file_state, list_dir, read_file,

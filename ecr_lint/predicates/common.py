@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ecr_lint.evaluate import plain
+from ecr_lint.hcl.evaluate import plain
 from ecr_lint.model import Ref, Resource, Status, Unknown, Verdict
 from ecr_lint.sensitive import is_marked, mark
 

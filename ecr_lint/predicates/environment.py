@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from ecr_lint.evaluate import plain
+from ecr_lint.hcl.evaluate import plain
 from ecr_lint.model import Resource, Unknown
 
 # Cyrillic and Greek letters that look like Latin ones (Unicode TR39 confusables, these scripts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ecr_lint.evaluate import plain
+from ecr_lint.hcl.evaluate import plain
 from ecr_lint.model import Ref, Resource, Unknown, Verdict
 from ecr_lint.policy import iam
 from ecr_lint.predicates.common import address_type, blocks, decode_json, fail, may_be, passed, unknown

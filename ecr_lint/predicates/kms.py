@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ecr_lint.evaluate import plain
+from ecr_lint.hcl.evaluate import plain
 from ecr_lint.model import Ref, Resource, Unknown, Verdict
 from ecr_lint.predicates.common import address_type, blocks, fail, may_be, name_of, passed, unknown
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ecr_lint.evaluate import plain
+from ecr_lint.hcl.evaluate import plain
 from ecr_lint.model import Ref, Resource, Unknown, Verdict
 from ecr_lint.policy.lifecycle import analyse_lifecycle_policy
 from ecr_lint.predicates.common import address_type, decode_json, fail, may_be, passed, unknown

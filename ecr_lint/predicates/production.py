@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ecr_lint.evaluate import plain
+from ecr_lint.hcl.evaluate import plain
 from ecr_lint.model import Resource, Unknown, Verdict
 from ecr_lint.predicates.common import decode_json, fail, passed, unknown
 from ecr_lint.predicates.environment import production_of

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any, Iterator
 
-from ecr_lint.evaluate import plain
+from ecr_lint.hcl.evaluate import plain
 from ecr_lint.model import Resource, Unknown, Verdict
 from ecr_lint.predicates.common import blocks, fail, passed, unknown
 

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from ecr_lint.loaders import grammar
+from ecr_lint.hcl import grammar
 
 from conftest import REPO, SHARED
 

@@ -1,4 +1,4 @@
-"""Terraform expression evaluation over the AST of loaders/syntax.py.
+"""Terraform expression evaluation over the AST of syntax.py.
 
 Values are plain Python (str, int, float, bool, None, list, dict), `Unknown(reason)` for
 what cannot be known statically, and `Ref` for a reference to another object's
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ecr_lint.loaders import syntax as ast
+from ecr_lint.hcl import syntax as ast
 from ecr_lint.model import Ref, Unknown
 from ecr_lint.sensitive import Concealed, is_marked, mark, shown, strip
 

@@ -10,8 +10,8 @@ import os
 import re
 from typing import Any, Callable
 
-from ecr_lint import tfregex
-from ecr_lint.evaluate import (
+from ecr_lint.hcl import tfregex
+from ecr_lint.hcl.evaluate import (
     MAX_NUMBER_BITS, MAX_STRING, MAX_TREE, Budget, EvalError, Scope, Walk, budget_of, check_collection, check_string,
     checked_number, contains_unknown, deep_plain, merge_unknowns, plain, symbolic, to_bool, to_number, to_string,
     type_name,
@@ -784,7 +784,7 @@ def _read(path: str, scope: Scope) -> Any:
 
 @function("templatefile", lazy_unknown=True)
 def _templatefile(path: Any, variables: Any, scope: Scope) -> Any:
-    from ecr_lint.loaders.syntax import HclSyntaxError, parse_template
+    from ecr_lint.hcl.syntax import HclSyntaxError, parse_template
 
     if isinstance(path, Unknown):
         return path

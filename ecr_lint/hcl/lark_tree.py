@@ -8,14 +8,14 @@ from typing import Any
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
-from ecr_lint.loaders.syntax import (
+from ecr_lint.hcl.syntax import (
     MAX_DEPTH, Attribute, BinOp, Block, Body, Call, Cond, ForExpr, GetAttr, HclSyntaxError, Index, Lit, Name, Node,
     ObjectExpr, Splat, TupleExpr, UnOp, _assemble, _unescape, parse_template,
 )
 
 
 def parse(text: str) -> Body:
-    from ecr_lint.loaders.grammar import parser
+    from ecr_lint.hcl.grammar import parser
 
     try:
         tree = parser().parse(text + "\n")  # as hcl2.parses_to_tree: the grammar needs a final newline

@@ -158,7 +158,7 @@ def parse_hcl(text: str) -> Body:
     """Parse a whole .tf file (python-hcl2's grammar, converted by lark_tree.py)."""
     # Imported here: loading the grammar is the costly part of start-up, and a run whose files
     # are all in the parse cache never needs it.
-    from ecr_lint.loaders import lark_tree
+    from ecr_lint.hcl import lark_tree
 
     return lark_tree.parse(text)
 

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import re2
 
-from ecr_lint.evaluate import Budget, EvalError, check_collection, check_string
+from ecr_lint.hcl.evaluate import Budget, EvalError, check_collection, check_string
 
 MAX_PATTERN = 10_000  # characters; RE2's own memory limit (8 MiB a program) bounds what compiles
 
