@@ -238,3 +238,19 @@ def test_an_interrupt_is_130_and_a_usage_error_is_one_line_exit_two(monkeypatch)
     assert done.returncode == 2
     err = done.stderr.decode()
     assert err.count("\n") == 1 and err.startswith("ecr-lint: ") and "'nope\\n::error::x' is not one of" in err
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot", "json"])
+def test_the_graph_is_inert_too(tmp_path, fmt):
+    # a resource label and an SSM parameter name carrying a newline and a CI command
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_ecr_repository" "r" {\n  name = "r"\n}\n'
+        'resource "aws_ssm_parameter" "p" {\n  name  = "/shared/x\\n::error::forged"\n  type  = "String"\n'
+        '  value = aws_ecr_repository.r.repository_url\n}\n'
+        'data "aws_ssm_parameter" "q" {\n  name = "/shared/y\\n##[error]forged"\n}\n')
+    for args in (["graph", str(tmp_path), "--format", fmt], ["graph", "--stacks", str(tmp_path), "--format", fmt]):
+        done = subprocess.run([sys.executable, "-m", "ecr_lint", *args], capture_output=True, timeout=120)
+        out = done.stdout.decode()
+        assert done.returncode == 0, done.stderr
+        assert not any(line.lstrip().startswith("::") for line in out.splitlines())
+        assert "##[" not in out

@@ -72,20 +72,17 @@ def within(path: str, roots: list[str]) -> bool:
 
 def reading_roots(paths: list[str]) -> list[str]:
     """What ecr-lint may read: the linted paths and the git repositories that hold them
-    (stacks call `../../modules/x`), never beyond, whatever symlinks say."""
+    (stacks call `../../modules/x`), never beyond, whatever symlinks say; a `.git` planted in a
+    directory anyone may write to (/tmp on a shared runner) makes no repository."""
+    from ecr_lint.config import repository_root
+
     roots: list[str] = []
     for path in paths:
         real = os.path.realpath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
         roots.append(real)
-        probe = real
-        while True:
-            if os.path.exists(os.path.join(probe, ".git")):
-                roots.append(probe)
-                break
-            parent = os.path.dirname(probe)
-            if parent == probe:
-                break
-            probe = parent
+        repository = repository_root(real)
+        if repository:
+            roots.append(repository)
     return sorted(set(roots))
 
 

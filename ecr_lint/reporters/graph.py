@@ -9,6 +9,7 @@ import re
 from ecr_lint.fingerprint import relative_uri
 from ecr_lint.graph import Edge
 from ecr_lint.predicates.common import address_type
+from ecr_lint.reporters.escape import display
 from ecr_lint.sensitive import shown
 
 
@@ -35,9 +36,11 @@ def _model(stacks, rules) -> list[dict]:
     for stack in stacks:
         nodes = sorted(r.address for r in stack.resources)
         edges = [e for e in stack.graph.resource_edges() if e.source in nodes and e.target in nodes]
-        out.append({"stack": relative_uri(stack.root), "nodes": nodes,
-                    "edges": [{"from": e.source, "to": e.target, "attribute": e.attribute, "rules": rules_on(e, rules)}
-                              for e in edges]})
+        # Names from the linted tree, made inert (control, bidi and CI-command characters as
+        # escapes) as in every other output.
+        out.append({"stack": display(relative_uri(stack.root)), "nodes": [display(n) for n in nodes],
+                    "edges": [{"from": display(e.source), "to": display(e.target), "attribute": display(e.attribute),
+                               "rules": rules_on(e, rules)} for e in edges]})
     return out
 
 
@@ -94,12 +97,15 @@ def _stack_model(stacks, external: tuple[str, ...] = ()) -> dict:
     cyclic = {(c[i], c[(i + 1) % len(c)]) for c in _cycles(edges) for i in range(len(c))}
     missing = sorted({(p.stack, shown(p.name)) for p in imports if isinstance(p.name, str) and p.name.startswith("/shared/")
                       and p.name not in exported and not any(fnmatch.fnmatch(p.name, e) for e in external)})
+    def name(path: str) -> str:
+        return display(relative_uri(path))
+
     return {
-        "stacks": sorted(relative_uri(s.root) for s in stacks),
-        "edges": [{"from": relative_uri(c), "to": relative_uri(p), "parameters": sorted({shown(n) for n in names}),
+        "stacks": sorted(name(s.root) for s in stacks),
+        "edges": [{"from": name(c), "to": name(p), "parameters": sorted({display(shown(n)) for n in names}),
                    "cycle": (c, p) in cyclic}
                   for c, producers in sorted(edges.items()) for p, names in sorted(producers.items())],
-        "missing": [{"stack": relative_uri(s), "parameter": n} for s, n in missing],
+        "missing": [{"stack": name(s), "parameter": display(n)} for s, n in missing],
     }
 
 
