@@ -40,7 +40,8 @@ def run_cli(*args: str, cwd: str | None = None, **kwargs) -> subprocess.Complete
 
 
 # Every line ecr-lint writes starts with its own text (GitHub honours `::cmd::` after leading spaces).
-TEXT_LINE = re.compile(r"^(- |    why: |    fix: |config: |relaxed: |\d+ stack\(s\), |$)")
+TEXT_LINE = re.compile(r"^(- |    why: |    fix: |suppressed: |config: |relaxed: |\d+ suppressed finding\(s\) |"
+                       r"explain: |\d+ stack\(s\), |result: |$)")
 GITHUB_LINE = re.compile(r"^(::(error|warning) file=|ecr-lint: |$)")
 
 
