@@ -169,3 +169,28 @@ def test_the_key_follows_the_grammar_not_only_the_version(monkeypatch, tmp_path)
     assert grammar._key() != original
     (patched / "parser.py").unlink()
     assert grammar._key() is None  # unreadable: no cached parser, python-hcl2's way
+
+
+def test_through_the_cli_the_parser_goes_to_the_user_cache_and_no_cache_means_none(tmp_path):
+    import subprocess
+    import sys
+
+    import ecr_lint
+
+    package = os.path.dirname(ecr_lint.__file__)
+    before = {os.path.join(d, f) for d, _, files in os.walk(package) for f in files if "__pycache__" not in d}
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    seed = os.path.join(REPO, "fixtures", "seed_as_written")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ecr_lint", seed, *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    bypassed = run("--no-cache")
+    assert (bypassed.returncode, bypassed.stderr) == (1, "")
+    assert not (tmp_path / "cache").exists()
+    cached = run()
+    assert (cached.returncode, cached.stderr) == (1, "")
+    assert len(os.listdir(tmp_path / "cache" / "ecr-lint" / "v1" / grammar.KIND)) == 1
+    after = {os.path.join(d, f) for d, _, files in os.walk(package) for f in files if "__pycache__" not in d}
+    assert after == before  # nothing written beside the code
