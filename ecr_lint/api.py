@@ -143,8 +143,11 @@ def call_graph(config: Config, roots: tuple[str, ...], modules: dict, store=None
     return CallGraph(load, config.max_file_bytes, store, list(roots))
 
 
-def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[list[Stack], list[InputError]]:
-    """Every stack and plan under the paths, loaded (for the graph picture); errors beside."""
+def load_stacks(paths: Iterable[str], config: Config, progress=None,
+                cache: bool = False) -> tuple[list[Stack], list[InputError]]:
+    """Every stack and plan under the paths, loaded (for the graph picture); errors beside.
+    `cache`: parsed files from (and into) the user cache, as lint() does."""
+    from ecr_lint.cache import ParseCache, Store
     from ecr_lint.loaders.inputs import workspace_of
     from ecr_lint.loaders.reader import Reader
     from ecr_lint.loaders.plan import PlanError, load_plan
@@ -156,11 +159,13 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None) -> tuple[li
     roots = tuple(reading_roots([p for p in paths if os.path.exists(p)]))
     module_cache: dict[str, ModuleConfig] = {}
     stacks: list[Stack] = []
-    for d in call_graph(config, roots, module_cache).roots(dirs):
+    store = Store() if cache else None
+    parse_file = ParseCache(store) if store is not None and store.root else None
+    for d in call_graph(config, roots, module_cache, store).roots(dirs):
         reader = Reader(reading_roots_of(Work("hcl", d, tuple(roots)), config))
         values, var_errors = root_variables(d, list(config.var_files), dict(config.variables), reader)
         errors.extend(var_errors)
-        stacks.append(StackLoader(d, values, list(roots), module_cache=module_cache,
+        stacks.append(StackLoader(d, values, list(roots), parse_file=parse_file, module_cache=module_cache,
                                   max_file_bytes=config.max_file_bytes, reader=reader,
                                   workspace=workspace_of(d, config.workspace)).load())
     for plan in plans:

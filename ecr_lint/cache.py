@@ -1,8 +1,10 @@
-"""On-disk caches under the user cache directory: parsed files, and whole stacks' results.
+"""On-disk caches under the user cache directory: parsed files, whole stacks' results, the parser.
 
-Entries are JSON, never pickle, and each carries an HMAC under a random per-user key kept in
-the cache root (mode 0600): an entry ecr-lint did not write itself, or that was changed, is
-ignored and rewritten, so a planted parse tree or stack result cannot change a verdict.
+Entries are JSON, and each carries an HMAC under a random per-user key kept in the cache root
+(mode 0600): an entry ecr-lint did not write itself, or that was changed, is ignored and
+rewritten, so a planted parse tree or stack result cannot change a verdict. Bytes entries
+(`get_bytes`) are signed the same way; the one kind of them, python-hcl2's built parser
+pickled by hcl/grammar.py, is unpickled only after its signature verified.
 
 The cache's own directories (`ecr-lint/` and `v<FORMAT>/` under the cache home) and everything
 below are opened without following symlinks (directory descriptors, O_NOFOLLOW) and must belong
@@ -39,6 +41,9 @@ KEY_BYTES = 32
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _KEY_NAME = re.compile(r"[0-9a-f]{64}")
 _KIND_NAME = re.compile(r"[a-z]{1,16}")  # "ast", "stack"...: one plain directory name
+# Signed before the body of a bytes entry: no JSON entry (whose body starts with `{`) can carry
+# the signature of a bytes entry, or the other way round.
+_BYTES = b"bytes\0"
 
 
 class Untrusted(Exception):
@@ -46,7 +51,12 @@ class Untrusted(Exception):
 
 
 def cache_root() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    """`$XDG_CACHE_HOME/ecr-lint/v<FORMAT>`; without XDG_CACHE_HOME, the user cache directory of
+    the system (as platformdirs has it): `~/Library/Caches` on macOS, `~/.cache` elsewhere."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        base = os.path.join(home, "Library", "Caches") if sys.platform == "darwin" else os.path.join(home, ".cache")
     return os.path.join(base, "ecr-lint", f"v{FORMAT}")
 
 
@@ -105,9 +115,6 @@ class Store:
         except (OSError, AttributeError):
             pass
 
-    def _mac(self, kind: str, key: str, body: bytes) -> bytes:
-        return hmac.digest(self._key, f"{kind}\0{key}\0".encode() + body, "sha256").hex().encode()
-
     def _entry_dir(self, kind: str, key: str, create: bool) -> int:
         """A descriptor of kind/key[:2]/ (checked, never through a symlink); the caller closes it."""
         if kind not in self._kinds:
@@ -115,12 +122,44 @@ class Store:
         return _own_dir(self._kinds[kind], key[:2], os.path.join(self.root, kind, key[:2]), create)
 
     def get(self, kind: str, key: str) -> Any:
+        """The JSON entry kind/key, or None (missing, not signed by this user's key, stale)."""
+        body = self._read_signed(kind, key, ".json", b"")
+        if body is None:
+            return None
+        try:
+            entry = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(entry, dict) or entry.get("key") != key or entry.get("tool") != __version__:
+            return None  # stale: ignored, and rewritten by the caller
+        return entry.get("data")
+
+    def put(self, kind: str, key: str, data: Any) -> None:
+        if self._fd is None or not _KIND_NAME.fullmatch(kind) or not _KEY_NAME.fullmatch(key):
+            return
+        # dumps, not dump: dump to a file uses the pure-Python encoder (10x slower)
+        body = json.dumps({"key": key, "tool": __version__, "data": data}, separators=(",", ":")).encode()
+        self._write_signed(kind, key, ".json", b"", body)
+
+    def get_bytes(self, kind: str, key: str) -> bytes | None:
+        """The bytes entry kind/key, only if this user's key signed exactly these bytes under
+        this kind and key (so they may be trusted like the user's own files), else None."""
+        return self._read_signed(kind, key, ".bin", _BYTES)
+
+    def put_bytes(self, kind: str, key: str, data: bytes) -> None:
+        self._write_signed(kind, key, ".bin", _BYTES, bytes(data))
+
+    def _mac(self, kind: str, key: str, body: bytes) -> bytes:
+        return hmac.digest(self._key, f"{kind}\0{key}\0".encode() + body, "sha256").hex().encode()
+
+    def _read_signed(self, kind: str, key: str, suffix: str, domain: bytes) -> bytes | None:
+        """The body of kind/key<suffix> if its HMAC (over kind, key, domain and body) verifies."""
         if self._fd is None or not _KIND_NAME.fullmatch(kind) or not _KEY_NAME.fullmatch(key):
             return None
         try:
             directory = self._entry_dir(kind, key, create=False)
             try:
-                fd = os.open(key[2:] + ".json", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                fd = os.open(key[2:] + suffix, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
                              dir_fd=directory)
             finally:
                 os.close(directory)
@@ -137,27 +176,19 @@ class Store:
         except OSError:
             return None  # missing (the common miss), or unreadable
         mac, _, body = raw.partition(b"\n")
-        if not hmac.compare_digest(mac, self._mac(kind, key, body)):
+        if not hmac.compare_digest(mac, self._mac(kind, key, domain + body)):
             return None  # not written by this user's ecr-lint, or changed since: ignored, and rewritten
-        try:
-            entry = json.loads(body)
-        except (ValueError, RecursionError):
-            return None
-        if not isinstance(entry, dict) or entry.get("key") != key or entry.get("tool") != __version__:
-            return None  # stale: ignored, and rewritten by the caller
-        return entry.get("data")
+        return body
 
-    def put(self, kind: str, key: str, data: Any) -> None:
+    def _write_signed(self, kind: str, key: str, suffix: str, domain: bytes, body: bytes) -> None:
         if self._fd is None or not _KIND_NAME.fullmatch(kind) or not _KEY_NAME.fullmatch(key):
             return
-        # dumps, not dump: dump to a file uses the pure-Python encoder (10x slower)
-        body = json.dumps({"key": key, "tool": __version__, "data": data}, separators=(",", ":")).encode()
         directory = None
         tmp = f"{key[2:]}.{secrets.token_hex(6)}.tmp"
         try:
             directory = self._entry_dir(kind, key, create=True)
-            _write_new(directory, tmp, self._mac(kind, key, body) + b"\n" + body)
-            os.replace(tmp, key[2:] + ".json", src_dir_fd=directory, dst_dir_fd=directory)
+            _write_new(directory, tmp, self._mac(kind, key, domain + body) + b"\n" + body)
+            os.replace(tmp, key[2:] + suffix, src_dir_fd=directory, dst_dir_fd=directory)
         except Untrusted as exc:
             self._disable(str(exc))
         except OSError:
@@ -382,7 +413,10 @@ class ParseCache:
     """Parsing, remembered by content hash (the content comes from the reading gate)."""
 
     def __init__(self, store: Store):
+        from ecr_lint.hcl import grammar
+
         self.store = store
+        grammar.keep_in(store)  # the parser itself, when it must be built, is kept in the same cache
 
     def __call__(self, path: str, raw: bytes) -> ast.Body:
         from ecr_lint.loaders.module import parse_text

@@ -9,10 +9,13 @@ output went away (`| head`), as for any Unix filter killed by SIGPIPE.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import functools
 import itertools
 import os
 import sys
+from dataclasses import dataclass
 
 import click
 
@@ -32,14 +35,40 @@ class StdoutFailed(Exception):
 
 
 class _LintByDefault(click.Group):
-    """`ecr-lint PATH...` lints; `ecr-lint rules|explain|docs|graph` are subcommands."""
+    """`ecr-lint PATH...` lints; the first word runs a command (lint, graph, rules, explain, docs)
+    only when no file or directory of that name exists here, or when the arguments hold `--` or
+    `--help` (neither lints anything): a path is always linted, never taken for a command."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = list(args)
         if not args:
             args = ["lint"]
-        elif args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        elif args[0] in ("--help", "-h", "--version"):
+            pass
+        elif args[0] in self.commands and not command_or_path(args):
+            say(f"{args[0]} is linted as the path ./{args[0]}, which exists here; for the command, "
+                f"add `--`: ecr-lint {args[0]} -- ...")
+            args = ["lint", *args]
+        elif args[0] not in self.commands:
             args = ["lint", *args]
         return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[OPTIONS] PATH...")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The lint options first (`ecr-lint PATH...` is `ecr-lint lint PATH...`), then --version
+        and the commands."""
+        lint = self.commands["lint"]
+        lint_ctx = click.Context(lint, info_name="lint", parent=ctx)
+        records = [r for p in lint.get_params(lint_ctx)
+                   if isinstance(p, click.Option) and (r := p.get_help_record(lint_ctx))]
+        records += [r for p in self.get_params(ctx)
+                    if isinstance(p, click.Option) and (r := p.get_help_record(ctx)) and r not in records]
+        with formatter.section("Options"):
+            formatter.write_dl(records)
+        self.format_commands(ctx, formatter)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: D102
         """click's main, except that every outcome is an exit code of ecr-lint's own (see above)."""
@@ -56,6 +85,12 @@ class _LintByDefault(click.Group):
         if not standalone_mode:
             return code
         sys.exit(code)
+
+
+def command_or_path(args: list[str]) -> bool:
+    """Whether `args[0]`, a command's name, means the command: when no file or directory of that
+    name exists here, or `--` or `--help` follows (a lint never needs them)."""
+    return not os.path.lexists(args[0]) or any(a in ("--", "--help", "-h") for a in args[1:])
 
 
 def guarded(run) -> int:
@@ -138,13 +173,18 @@ def _silence_stdout() -> None:
 
 
 @click.group(cls=_LintByDefault, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="ecr-lint")
+@click.version_option(__version__, prog_name="ecr-lint", help="Show the version and exit.")
 def main() -> None:
     """Compliance linter for Terraform stacks that manage Amazon ECR.
 
     ecr-lint PATH... lints Terraform directories (searched recursively for stacks) and plan
-    JSON files. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input or
-    invocation, 3 internal error.
+    JSON files: it is `ecr-lint lint PATH...`, with the options below. Exit codes: 0 clean,
+    1 findings at or above --fail-on, 2 bad input or invocation, 3 internal error.
+
+    A path is always linted: a first word that names a command runs it only when no file or
+    directory of that name exists here. Where one does (a folder called docs), add `--` for the
+    command (ecr-lint docs -- OUT_DIR); ./docs always means the path. `ecr-lint COMMAND --help`
+    shows a command's options.
     """
 
 
@@ -177,18 +217,85 @@ def _rules(config, rules_dirs: tuple[str, ...] = ()):
         _fail(str(exc))
 
 
-@main.command("lint")
+@dataclass(frozen=True)
+class Inputs:
+    """What to read and where the output goes: the same options for `lint` and `graph`."""
+
+    var_files: tuple[str, ...]
+    var_args: tuple[str, ...]
+    environment: str | None
+    workspace: str | None
+    config_file: str | None
+    no_cache: bool
+    output: str | None
+
+    def variables(self) -> dict[str, str]:
+        variables = {}
+        for item in self.var_args:
+            if "=" not in item:
+                raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--var")
+            name, value = item.split("=", 1)
+            variables[name.strip()] = value
+        return variables
+
+    def settings(self, paths: tuple[str, ...], **more):
+        """The config files' settings, under these options and `more` (None: not given)."""
+        variables = self.variables()
+        settings = _settings(paths, self.config_file)
+        settings.with_cli(
+            var_files=(*settings.config.var_files, *self.var_files) if self.var_files else None,
+            variables=variables or None, environment=self.environment, workspace=self.workspace, **more)
+        return settings
+
+    def write(self, pieces) -> None:
+        """The report to --output, else to standard output."""
+        if self.output:
+            _write_file(self.output, pieces)
+        else:
+            _write(pieces, out)
+
+
+_INPUT_OPTIONS = (
+    click.option("--var-file", "var_files", multiple=True, type=click.Path(),
+                 help="A .tfvars file, as terraform -var-file (repeatable; later files win)."),
+    click.option("--var", "var_args", multiple=True, metavar="NAME=VALUE",
+                 help="A variable value, as terraform -var (repeatable; wins over every file)."),
+    click.option("--environment", default=None,
+                 help="Treat every repository as in this environment (e.g. prod), whatever its tags say."),
+    click.option("--workspace", default=None,
+                 help="Terraform workspace  [default: .terraform/environment, else TF_WORKSPACE, else default]"),
+    click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+                 help="Config file  [default: .ecr-lint.toml or pyproject.toml [tool.ecr-lint], found walking up]"),
+    click.option("--no-cache", is_flag=True,
+                 help="Do not read or write the cache (parsed files, unchanged stacks, the built parser)."),
+    click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+                 help="Write the output to this file instead of standard output."),
+)
+
+
+def input_options(command):
+    """The options of Inputs, given to `command` as one `inputs` argument."""
+
+    @functools.wraps(command)
+    def with_inputs(**kwargs):
+        given = {f.name: kwargs.pop(f.name) for f in dataclasses.fields(Inputs)}
+        return command(inputs=Inputs(**given), **kwargs)
+
+    for option in reversed(_INPUT_OPTIONS):
+        with_inputs = option(with_inputs)
+    return with_inputs
+
+
+@main.command("lint", short_help="Lint stacks and plans (the default: ecr-lint PATH...).")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default=None,
               help="Lowest severity that fails the run  [default: error]")
 @click.option("--select", multiple=True, help="Only these rule ids (comma-separated or repeated).")
-@click.option("--ignore", multiple=True, help="Skip these rule ids.")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path(), help="A .tfvars file, as terraform -var-file.")
-@click.option("--var", "var_args", multiple=True, metavar="NAME=VALUE", help="A variable value, as terraform -var.")
-@click.option("--environment", default=None, help="Treat every repository as in this environment.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="Config file (default: .ecr-lint.toml or pyproject.toml [tool.ecr-lint], found walking up).")
+@click.option("--ignore", multiple=True, help="Skip these rule ids (comma-separated or repeated).")
+@click.option("--show-suppressed", is_flag=True,
+              help="Text output: list the suppressed findings, each with its reason.")
 @click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
               help="A directory of custom rule files (ids ECR900-ECR999).")
 @click.option("--baseline", type=click.Path(dir_okay=False), default=None,
@@ -197,8 +304,6 @@ def _rules(config, rules_dirs: tuple[str, ...] = ()):
               help="Record today's findings in this file and exit 0.")
 @click.option("--baseline-since", default=None, metavar="REV",
               help="Report the baseline entries added since this git revision  [default: HEAD, when tracked]")
-@click.option("--workspace", default=None,
-              help="Terraform workspace  [default: .terraform/environment, else TF_WORKSPACE, else default]")
 @click.option("--source-root", type=click.Path(file_okay=False), default=None,
               help="Plans: the directory holding the plan's .tf files (default: the plan's directory).")
 @click.option("--changed-only", is_flag=True, help="Plans: only resources the plan creates or changes.")
@@ -206,12 +311,10 @@ def _rules(config, rules_dirs: tuple[str, ...] = ()):
               help="PATHS are changed files (pre-commit): lint the stacks that contain them, callers of modules included.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes  [default: the CPUs this process may use]")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the cache (parsed files, unchanged stacks).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report here.")
-def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, environment, config_file,
-                 rules_dirs, baseline, write_baseline, baseline_since, workspace, source_root, changed_only, changed_files, jobs, no_cache,
-                 output) -> None:
-    """Lint Terraform stacks and plans."""
+@input_options
+def lint_command(paths, fmt, fail_on, select, ignore, show_suppressed, rules_dirs, baseline, write_baseline,
+                 baseline_since, source_root, changed_only, changed_files, jobs, inputs: Inputs) -> None:
+    """Lint Terraform stacks and plans (what `ecr-lint PATH...` runs)."""
     from ecr_lint import baseline as baselines
     from ecr_lint.api import exit_code, lint
     from ecr_lint.baseline import BaselineError
@@ -225,26 +328,18 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
         changed = [*paths, *staged_removals()]
         if not changed:
             sys.exit(0)  # nothing changed
-        wanted, context = stacks_for(changed, ".", _settings((".",), config_file).config, cache=not no_cache)
+        wanted, context = stacks_for(changed, ".", _settings((".",), inputs.config_file).config,
+                                     cache=not inputs.no_cache)
         if not wanted:
             say("no stack holds the changed files")
             sys.exit(0)
         paths = tuple(os.path.relpath(p) for p in wanted)
     if not paths:
         raise click.UsageError("give at least one PATH (a directory, a .tf file or a plan JSON)")
-    variables = {}
-    for item in var_args:
-        if "=" not in item:
-            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--var")
-        name, value = item.split("=", 1)
-        variables[name.strip()] = value
-    settings = _settings(paths, config_file)
-    settings.with_cli(
-        select=_ids(select) or None, ignore=_ids(ignore) or None, environment=environment,
-        var_files=(*settings.config.var_files, *var_files) if var_files else None, variables=variables or None,
-        fail_on=fail_on, source_root=source_root, changed_only=changed_only or None,
-        baseline=None if write_baseline else baseline, baseline_since=baseline_since, workspace=workspace,
-    )
+    settings = inputs.settings(
+        paths, select=_ids(select) or None, ignore=_ids(ignore) or None, fail_on=fail_on, source_root=source_root,
+        changed_only=changed_only or None, baseline=None if write_baseline else baseline,
+        baseline_since=baseline_since)
     rules = _rules(settings.config, rules_dirs)
     settings.settle(rules)
     config = settings.config
@@ -256,7 +351,7 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
     progress = _progress() if fmt == "text" and _stderr_is_terminal() else None
     try:
         report = lint(paths, config, rules=rules, progress=progress, jobs=jobs or _usable_cpus(),
-                      cache=not no_cache, context=context)
+                      cache=not inputs.no_cache, context=context)
     except (ConfigError, BaselineError) as exc:
         _fail(str(exc))
     if settings.problems:  # a nested config tried to relax the root config: an input error, not applied
@@ -270,14 +365,11 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
         known = sum(1 for e in report.errors if e.kind == "input")
         say(f"wrote {count} finding(s) and {known} known input error(s) to the baseline {write_baseline}")
         sys.exit(3 if any(e.kind == "internal" for e in report.errors) else 0)
-    color = fmt == "text" and output is None and sys.stdout is not None and sys.stdout.isatty()
-    pieces = iter(chunks(report, fmt, color=color, settings=settings.summary(rules)))
+    color = fmt == "text" and inputs.output is None and sys.stdout is not None and sys.stdout.isatty()
+    pieces = iter(chunks(report, fmt, color=color, settings=settings.summary(rules), fail_on=config.fail_on,
+                         show_suppressed=show_suppressed))
     first = next(pieces, "")  # the report is built before --output's file is opened (and emptied)
-    pieces = itertools.chain((first,), pieces)
-    if output:
-        _write_file(output, pieces)
-    else:
-        _write(pieces, out)
+    inputs.write(itertools.chain((first,), pieces))
     sys.exit(exit_code(report, config.fail_on))
 
 
@@ -336,21 +428,25 @@ def _progress():
     return show
 
 
+RULES_DIR_HELP = "A directory of custom rule files (ids ECR900-ECR999), shown with the built-in rules."
+CONFIG_HELP = "Config file (its rules_dirs are read)  [default: .ecr-lint.toml or pyproject.toml, found walking up]"
+
+
 @main.command("rules")
-@click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False))
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
+@click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False), help=RULES_DIR_HELP)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help=CONFIG_HELP)
 def rules_command(rules_dirs, config_file) -> None:
     """List the rules: id, name, severity, title."""
     for rule in _rules(_settings((), config_file).config, rules_dirs):
         out(f"{rule.id}  {rule.name:<32} {str(rule.severity):<8} {display(rule.title)}\n")
 
 
-@main.command("explain")
+@main.command("explain", short_help="Why a rule matters, how to fix it, examples.")
 @click.argument("rule_id")
-@click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False))
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
+@click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False), help=RULES_DIR_HELP)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help=CONFIG_HELP)
 def explain_command(rule_id: str, rules_dirs, config_file) -> None:
-    """Show a rule's rationale, remediation and examples."""
+    """Show a rule's rationale, remediation and examples (RULE_ID: ECR003, or its name)."""
     rules = _rules(_settings((), config_file).config, rules_dirs)
     rule = next((r for r in rules if r.id == rule_id.upper() or r.name == rule_id), None)
     if rule is None:
@@ -367,38 +463,39 @@ def _block(text: str) -> str:
     return "\n".join(display(line) for line in str(text).split("\n"))
 
 
-@main.command("graph")
+@main.command("graph", short_help="Draw the resource graph (mermaid, dot or json).")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid", show_default=True)
-@click.option("--var-file", "var_files", multiple=True, type=click.Path())
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid", show_default=True,
+              help="Drawing format.")
 @click.option("--stacks", "stack_level", is_flag=True,
               help="Draw stacks and the SSM parameters that link them (ECR016) instead of resources.")
-def graph_command(paths, fmt, var_files, config_file, stack_level) -> None:
+@input_options
+def graph_command(paths, fmt, stack_level, inputs: Inputs) -> None:
     """Draw the resource graph, edges labelled with the rules that look along them."""
     from ecr_lint.api import load_stacks
     from ecr_lint.reporters import graph
 
     if not paths:
         raise click.UsageError("give at least one PATH")
-    config = _settings(paths, config_file).config.with_(var_files=tuple(var_files) or None)
-    stacks, errors = load_stacks(paths, config)
+    config = inputs.settings(paths).config
+    stacks, errors = load_stacks(paths, config, cache=not inputs.no_cache)
     for error in errors:
         say(str(error))
     if stack_level:
         draw = {"mermaid": graph.stacks_to_mermaid, "dot": graph.stacks_to_dot, "json": graph.stacks_to_json}[fmt]
-        out(draw(stacks, config.ssm_external))
+        drawing = draw(stacks, config.ssm_external)
     else:
         draw = {"mermaid": graph.to_mermaid, "dot": graph.to_dot, "json": graph.to_json}[fmt]
-        out(draw(stacks, _rules(config)))
+        drawing = draw(stacks, _rules(config))
+    inputs.write([drawing])
     sys.exit(2 if errors else 0)
 
 
-@main.command("docs")
-@click.argument("directory", type=click.Path(file_okay=False), default="docs/rules")
-@click.option("--check", is_flag=True, help="Exit 1 if the docs are stale instead of writing them.")
+@main.command("docs", short_help="Write the rules' Markdown pages into DIRECTORY.")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--check", is_flag=True, help="Exit 1 if the docs in DIRECTORY are stale instead of writing them.")
 def docs_command(directory: str, check: bool) -> None:
-    """Generate docs/rules/*.md from the rule files."""
+    """Write one Markdown page per rule, and an index, into DIRECTORY (docs/rules in this repository)."""
     from ecr_lint import docs
 
     rules = _rules(_settings((), None).config)
@@ -408,7 +505,7 @@ def docs_command(directory: str, check: bool) -> None:
             say(f"stale: {path}")
         sys.exit(1 if stale else 0)
     for path in docs.write(rules, directory):
-        out(f"wrote {path}\n")
+        out(f"wrote {display(path)}\n")
 
 
 if __name__ == "__main__":

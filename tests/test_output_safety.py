@@ -40,7 +40,8 @@ def run_cli(*args: str, cwd: str | None = None, **kwargs) -> subprocess.Complete
 
 
 # Every line ecr-lint writes starts with its own text (GitHub honours `::cmd::` after leading spaces).
-TEXT_LINE = re.compile(r"^(- |    why: |    fix: |config: |relaxed: |\d+ stack\(s\), |$)")
+TEXT_LINE = re.compile(r"^(- |    why: |    fix: |suppressed: |config: |relaxed: |\d+ suppressed finding\(s\) |"
+                       r"explain: |\d+ stack\(s\), |result: |$)")
 GITHUB_LINE = re.compile(r"^(::(error|warning) file=|ecr-lint: |$)")
 
 
@@ -193,7 +194,7 @@ def test_standard_output_full_or_closed_is_exit_three_with_one_line():
     assert done.stderr.decode() == "ecr-lint: cannot write the report to standard output: standard output is closed\n"
 
 
-@pytest.mark.parametrize("args", [["terraform/ecr", "--format", "json"], ["fixtures/seed_as_written"], ["rules"]])
+@pytest.mark.parametrize("args", [["terraform/ecr", "--format", "json"], ["fixtures/seed_as_written"], ["rules", "--"]])
 def test_a_reader_that_went_away_is_a_quiet_141_not_findings(args):
     reader, writer = os.pipe()
     os.close(reader)  # `| head -1` that has already exited
@@ -207,8 +208,8 @@ def test_a_reader_that_went_away_is_a_quiet_141_not_findings(args):
 
 # --- main() itself: nothing escapes as a traceback or as exit 1 -------------------------------------
 
-@pytest.mark.parametrize("args", [["lint", SEED], [SEED, "--format", "sarif"], ["rules"], ["explain", "ECR003"],
-                                  ["graph", SEED], ["docs", "--check", "docs/rules"]])
+@pytest.mark.parametrize("args", [["lint", SEED], [SEED, "--format", "sarif"], ["rules", "--"], ["explain", "ECR003"],
+                                  ["graph", SEED], ["docs", "--check", "--", "docs/rules"]])
 @pytest.mark.parametrize("error", [RuntimeError("boom\n::error::x"), KeyError("k"), RecursionError(), MemoryError()])
 def test_any_unexpected_error_in_any_subcommand_is_one_line_and_exit_three(monkeypatch, args, error):
     import ecr_lint.catalog

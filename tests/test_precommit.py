@@ -67,7 +67,7 @@ def test_passing_change_passes(team_repo, pre_commit_home):
     _git(team_repo, "add", "-A")
     done = try_repo(team_repo, pre_commit_home, "terraform/ecr/fileflow/main.tf")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "0 failed" in done.stdout
+    assert "result: passed (exit 0)" in done.stdout
 
 
 def test_change_in_a_module_lints_the_stack_that_calls_it(team_repo, pre_commit_home):

@@ -212,17 +212,17 @@ def test_custom_rule_end_to_end(tmp_path):
     result = run(str(tmp_path), "--rules-dir", CUSTOM, "--select", "ECR901", "--format", "json")
     assert result.exit_code == 1
     assert findings(result.output) == {("ECR901", "aws_ecr_repository.a", "fail")}
-    assert "ECR901  repository-name-convention" in run("rules", "--rules-dir", CUSTOM).output
+    assert "ECR901  repository-name-convention" in run("rules", "--rules-dir", CUSTOM, "--").output
     write(tmp_path, {".ecr-lint.toml": f'rules_dirs = ["{CUSTOM}"]\nselect = ["ECR901"]\n'})
     assert run(str(tmp_path)).exit_code == 1
 
 
 def test_custom_rule_errors_are_precise(tmp_path):
     write(tmp_path / "rules", {"ECR010.yaml": open(os.path.join(CUSTOM, "ECR901.yaml")).read().replace("ECR901", "ECR010")})
-    result = CliRunner().invoke(main, ["rules", "--rules-dir", str(tmp_path / "rules")])
+    result = CliRunner().invoke(main, ["rules", "--rules-dir", str(tmp_path / "rules"), "--"])
     assert result.exit_code == 2 and "ECR010 is not in ECR900-ECR999" in result.output
     write(tmp_path / "bad", {"ECR902.yaml": "id: ECR902\nname: x\nseverity: fatal\n"})
-    result = CliRunner().invoke(main, ["rules", "--rules-dir", str(tmp_path / "bad")])
+    result = CliRunner().invoke(main, ["rules", "--rules-dir", str(tmp_path / "bad"), "--"])
     assert result.exit_code == 2
     assert f"{tmp_path / 'bad' / 'ECR902.yaml'}: " in result.output and "severity" in result.output
 

@@ -1,34 +1,53 @@
-"""python-hcl2's Lark parser, ready in about 13 ms instead of 55.
+"""python-hcl2's Lark parser, ready in about 20 ms instead of 55, kept built in the user cache.
 
 python-hcl2 builds its parser from Lark's own cache (`hcl2/.lark_cache.bin`), which holds the
 grammar's analysis, not the parser: rebuilding the parse table, the rules and the lexers costs
 about 55 ms of CPU in every process that parses (a fifth of linting one stack cold, and a fixed
-cost of every worker). We keep the built parser itself, pickled, beside this module, as Lark
-keeps its cache beside python-hcl2: trusted like the installed code next to it, never like the
-user cache directory, whose entries are JSON only.
+cost of every worker). We keep the built parser itself, pickled, in the run's cache (cache.Store,
+under the user cache directory) as a signed bytes entry. A pickle is code: it is unpickled only
+when its HMAC under this user's cache key verifies, so nobody but the user can plant one.
 
-The file is keyed by the versions of Python, Lark and python-hcl2, a digest of python-hcl2's
-grammar and parser options, and its own format. It is written only after the unpickled copy has
-parsed a sample exactly as the parser it came from. Missing, stale, unreadable or unwritable
-means python-hcl2's own way, never an error. One file per installation: two environments
-sharing an editable checkout with different versions rebuild it in turn (correct, only slower).
+Never beside this module: a tool must not write into its own installation (pip does not know
+such a file, so `pip uninstall` left it, and the `ecr_lint/` folder holding it then shadowed the
+next, editable, install). No cache (`--no-cache`, a cache directory that is not trusted or cannot
+be written, api.lint without a cache), a missing, stale or corrupt entry: python-hcl2's own way,
+never an error.
+
+The entry is keyed by the versions of ecr-lint, Python, Lark and python-hcl2, a digest of
+python-hcl2's grammar and parser options, and its own format. It is written only after the
+unpickled copy has parsed a sample exactly as the parser it came from.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib
 import io
 import os
 import pickle
 import sys
-import tempfile
 import types
+import weakref
 from typing import Any
 
-FORMAT = "1"
-_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".hcl2_parser.pickle")
+FORMAT = "2"  # 2: a signed entry of the user cache, no longer a file beside the code
+KIND = "parser"
+
+_built: Any = None
+_store: "weakref.ref | None" = None  # the cache of the run that parses (set by cache.ParseCache)
+
+
+def keep_in(store: Any) -> None:
+    """Keep the built parser in `store` (a cache.Store) from now on; None: in no cache."""
+    global _store
+    _store = weakref.ref(store) if store is not None else None
+
+
+def forget() -> None:
+    """Drop the parser this process holds (tests; the next parser() loads or builds it again)."""
+    global _built
+    _built = None
+
 
 # Every construct of the grammar python-hcl2 reads, for the check before a pickle is kept.
 SAMPLE = r'''
@@ -78,68 +97,59 @@ module "m" { source = "./m" }
 '''
 
 
-@functools.lru_cache(maxsize=1)
 def parser() -> Any:
     """The Lark parser python-hcl2 uses (the same object, however it was obtained)."""
-    key = _key()
-    loaded = _load(key)
-    if loaded is not None:
-        return loaded
+    global _built
+    if _built is None:
+        store = _store() if _store is not None else None
+        _built = _obtain(store if store is not None and store.root else None)
+    return _built
+
+
+def _obtain(store: Any) -> Any:
     from hcl2.parser import parser as build
 
+    key = _key() if store is not None else None
+    if key is not None:
+        data = store.get_bytes(KIND, key)
+        if data is not None:  # signed by this user's ecr-lint: as trusted as the user's own files
+            try:
+                return pickle.loads(data)
+            except Exception:  # noqa: BLE001: a Lark that cannot take its own pickle: build it
+                pass
     built = build()
-    _store(built, key)
+    if key is not None:
+        _put(built, store, key)
     return built
 
 
-def _key() -> bytes:
-    """Versions, and a digest of the grammar and of how python-hcl2 builds its parser (a patched
-    or git-installed python-hcl2 may keep its version number)."""
+def _key() -> str | None:
+    """A digest of the versions, of python-hcl2's grammar and of how python-hcl2 builds its parser
+    (a patched or git-installed python-hcl2 may keep its version number); None if unreadable."""
     import hcl2
     import lark
 
-    digest = hashlib.sha256()
-    for name in ("hcl2.lark", "parser.py"):
-        with open(os.path.join(os.path.dirname(hcl2.__file__), name), "rb") as handle:
-            digest.update(handle.read())
-    return f"ecr-lint parser {FORMAT} python {sys.version_info[:3]} lark {lark.__version__} " \
-           f"python-hcl2 {hcl2.__version__} {digest.hexdigest()[:16]}\n".encode()
+    from ecr_lint import __version__
 
-
-def _load(key: bytes) -> Any:
+    digest = hashlib.sha256(f"ecr-lint {__version__} parser {FORMAT} python {sys.version_info[:3]} "
+                            f"lark {lark.__version__} python-hcl2 {hcl2.__version__}\0".encode())
     try:
-        with open(_PATH, "rb") as handle:
-            if handle.readline() != key:
-                return None
-            return pickle.load(handle)
-    except Exception:  # missing, stale, truncated by a crash: build it the ordinary way
-        return None
+        for name in ("hcl2.lark", "parser.py"):
+            with open(os.path.join(os.path.dirname(hcl2.__file__), name), "rb") as handle:
+                digest.update(handle.read())
+    except OSError:
+        return None  # no key, no cached parser: python-hcl2's way
+    return digest.hexdigest()
 
 
-def _store(built: Any, key: bytes) -> None:
-    directory = os.path.dirname(_PATH)
-    if not os.access(directory, os.W_OK):
-        return  # a read-only installation: no pickle, and no time spent making one
-    tmp = None
+def _put(built: Any, store: Any, key: str) -> None:
     try:
         data = _dumps(built)
-        copy = pickle.loads(data)
-        if _shape(copy.parse(SAMPLE)) != _shape(built.parse(SAMPLE)):
+        if _shape(pickle.loads(data).parse(SAMPLE)) != _shape(built.parse(SAMPLE)):
             return  # Lark changed in a way the pickle does not carry: keep building it
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".hcl2_parser.")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key + data)
-        os.chmod(tmp, 0o644)  # readable by every user of the installation, like the code beside it
-        os.replace(tmp, _PATH)  # atomic: a concurrent run sees the old file or the new one
-        tmp = None
-    except Exception:  # an object that does not pickle, a full disk: python-hcl2's way it is
+    except Exception:  # noqa: BLE001: an object that does not pickle: python-hcl2's way it is
         return
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    store.put_bytes(KIND, key, data)
 
 
 def _dumps(built: Any) -> bytes:

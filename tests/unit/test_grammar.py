@@ -1,4 +1,5 @@
-"""The pickled HCL parser (ecr_lint/loaders/grammar.py) parses exactly as python-hcl2's own."""
+"""The pickled HCL parser (ecr_lint/hcl/grammar.py): parses exactly as python-hcl2's own, is kept
+only in the user cache as a signed entry, and is never unpickled unless its signature verifies."""
 
 from __future__ import annotations
 
@@ -7,18 +8,27 @@ import pickle
 
 import pytest
 
+from ecr_lint import cache
 from ecr_lint.hcl import grammar
 
 from conftest import REPO, SHARED
 
 
 @pytest.fixture
-def fresh(tmp_path, monkeypatch):
-    """grammar.parser() with its file in tmp_path and nothing loaded yet."""
-    monkeypatch.setattr(grammar, "_PATH", str(tmp_path / ".hcl2_parser.pickle"))
-    grammar.parser.cache_clear()
-    yield tmp_path / ".hcl2_parser.pickle"
-    grammar.parser.cache_clear()
+def store(tmp_path):
+    """A fresh cache in tmp_path that parser() keeps the parser in, and nothing loaded yet."""
+    grammar.forget()
+    opened = cache.Store(str(tmp_path / "cache"))
+    grammar.keep_in(opened)
+    yield opened
+    grammar.keep_in(None)
+    grammar.forget()
+    opened.close()
+
+
+def _entry(store: cache.Store) -> str:
+    key = grammar._key()
+    return os.path.join(store.root, grammar.KIND, key[:2], key[2:] + ".bin")
 
 
 def _tf_files() -> list[str]:
@@ -59,60 +69,96 @@ def test_the_sample_covers_the_grammar_and_parses():
         assert rule in rules, rule
 
 
-def test_the_file_is_written_once_and_then_loaded(fresh):
+def test_the_parser_is_kept_in_the_cache_once_and_then_loaded(store):
     first = grammar.parser()
-    assert fresh.exists()
-    grammar.parser.cache_clear()
+    entry = _entry(store)
+    assert os.path.isfile(entry)
+    assert os.stat(entry).st_mode & 0o777 == 0o600  # the user's alone, like every cache entry
+    written = os.stat(entry).st_mtime_ns
+    grammar.forget()
     second = grammar.parser()
     assert second is not first  # unpickled, not rebuilt or shared
     assert grammar._shape(second.parse(grammar.SAMPLE)) == grammar._shape(first.parse(grammar.SAMPLE))
+    assert os.stat(entry).st_mtime_ns == written  # loaded, not written again
 
 
-@pytest.mark.parametrize("content", [b"", b"garbage", b"ecr-lint parser 0 python (2, 7, 0)\n...", None])
-def test_a_bad_or_stale_file_is_rebuilt(fresh, content):
+def _planted_pickle(marker) -> bytes:
+    """A pickle that, if it were ever unpickled, would create `marker` (what an attacker plants)."""
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    return pickle.dumps(Payload())
+
+
+@pytest.mark.parametrize("signer", ["unsigned", "another key", "a JSON entry's kind"])
+def test_a_planted_pickle_is_never_unpickled(store, tmp_path, signer):
+    import hmac
+
+    marker = tmp_path / "unpickled"
+    body = _planted_pickle(marker)
+    key = grammar._key()
+    if signer == "unsigned":
+        mac = b"0" * 64
+    elif signer == "another key":
+        mac = hmac.digest(b"k" * 32, f"{grammar.KIND}\0{key}\0".encode() + b"bytes\0" + body, "sha256").hex().encode()
+    else:  # signed with the right key, but as a JSON entry would be: not a bytes entry's signature
+        mac = store._mac(grammar.KIND, key, body)
+    os.makedirs(os.path.dirname(_entry(store)), mode=0o700, exist_ok=True)
+    with open(_entry(store), "wb") as handle:
+        handle.write(mac + b"\n" + body)
+    assert grammar.parser().parse("a = 1\n") is not None
+    assert not marker.exists()
+    assert store.get_bytes(grammar.KIND, key) not in (None, body)  # replaced by the real parser, signed
+
+
+def test_a_signed_entry_that_does_not_unpickle_is_rebuilt(store):
+    store.put_bytes(grammar.KIND, grammar._key(), b"not a pickle")
+    assert grammar.parser().parse("a = 1\n") is not None
+
+
+def test_a_truncated_entry_is_rebuilt(store):
     grammar.parser()
-    if content is None:  # right key, truncated pickle
-        content = fresh.read_bytes()[:1000]
-    fresh.write_bytes(content)
-    grammar.parser.cache_clear()
-    assert grammar.parser().parse('a = 1\n') is not None
-    assert fresh.read_bytes().startswith(grammar._key())
+    entry = _entry(store)
+    data = open(entry, "rb").read()
+    with open(entry, "wb") as handle:
+        handle.write(data[:1000])
+    grammar.forget()
+    assert store.get_bytes(grammar.KIND, grammar._key()) is None
+    assert grammar.parser().parse("a = 1\n") is not None
+    assert store.get_bytes(grammar.KIND, grammar._key()) is not None  # written again, whole
 
 
-def test_an_unwritable_place_is_not_an_error(fresh, monkeypatch):
-    monkeypatch.setattr(grammar, "_PATH", str(fresh.parent / "missing-dir" / "p.pickle"))
-    assert grammar.parser().parse('a = 1\n') is not None
-    assert not (fresh.parent / "missing-dir").exists()
+def test_without_a_cache_the_parser_is_built_and_kept_nowhere():
+    grammar.keep_in(None)
+    grammar.forget()
+    before = set(os.listdir(os.path.dirname(grammar.__file__)))
+    assert grammar.parser().parse("a = 1\n") is not None
+    assert set(os.listdir(os.path.dirname(grammar.__file__))) == before
+    grammar.forget()
 
 
-def test_a_read_only_place_costs_no_pickling(fresh, monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("nothing to pickle where nothing can be written")
-
-    monkeypatch.setattr(grammar.os, "access", lambda path, mode: False)
-    monkeypatch.setattr(grammar, "_dumps", refuse)
-    assert grammar.parser().parse('a = 1\n') is not None
-    assert not fresh.exists()
-
-
-def test_the_file_is_readable_by_everyone_and_no_temporary_file_is_left(fresh, monkeypatch):
-    grammar.parser()
-    assert fresh.stat().st_mode & 0o777 == 0o644
-    grammar.parser.cache_clear()
-    fresh.unlink()
-
-    def fail(src, dst):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(grammar.os, "replace", fail)
-    grammar.parser()
-    assert os.listdir(fresh.parent) == []
+def test_a_cache_that_is_not_trusted_is_not_used(tmp_path, capfd):
+    root = tmp_path / "cache"
+    root.mkdir()
+    root.chmod(0o777)  # writable by others: anyone could have planted the parser
+    grammar.forget()
+    opened = cache.Store(str(root))
+    assert opened.root is None
+    grammar.keep_in(opened)
+    try:
+        assert grammar.parser().parse("a = 1\n") is not None
+    finally:
+        grammar.keep_in(None)
+        grammar.forget()
+    assert os.listdir(root) == []
+    assert "cache not used" in capfd.readouterr().err
 
 
-def test_the_key_follows_the_grammar_not_only_the_version(fresh, monkeypatch, tmp_path):
+def test_the_key_follows_the_grammar_not_only_the_version(monkeypatch, tmp_path):
     import hcl2
 
-    grammar.parser.cache_clear()
     original = grammar._key()
     patched = tmp_path / "hcl2"
     patched.mkdir()
@@ -121,3 +167,30 @@ def test_the_key_follows_the_grammar_not_only_the_version(fresh, monkeypatch, tm
     (patched / "hcl2.lark").write_bytes((patched / "hcl2.lark").read_bytes() + b"\n// patched\n")
     monkeypatch.setattr(hcl2, "__file__", str(patched / "__init__.py"))
     assert grammar._key() != original
+    (patched / "parser.py").unlink()
+    assert grammar._key() is None  # unreadable: no cached parser, python-hcl2's way
+
+
+def test_through_the_cli_the_parser_goes_to_the_user_cache_and_no_cache_means_none(tmp_path):
+    import subprocess
+    import sys
+
+    import ecr_lint
+
+    package = os.path.dirname(ecr_lint.__file__)
+    before = {os.path.join(d, f) for d, _, files in os.walk(package) for f in files if "__pycache__" not in d}
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    seed = os.path.join(REPO, "fixtures", "seed_as_written")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ecr_lint", seed, *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    bypassed = run("--no-cache")
+    assert (bypassed.returncode, bypassed.stderr) == (1, "")
+    assert not (tmp_path / "cache").exists()
+    cached = run()
+    assert (cached.returncode, cached.stderr) == (1, "")
+    assert len(os.listdir(tmp_path / "cache" / "ecr-lint" / "v1" / grammar.KIND)) == 1
+    after = {os.path.join(d, f) for d, _, files in os.walk(package) for f in files if "__pycache__" not in d}
+    assert after == before  # nothing written beside the code
