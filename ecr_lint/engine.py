@@ -110,46 +110,14 @@ def _result(rule: Rule, severity: Severity, address: str, file: str, line: int, 
     return Result(rule.id, address, status, verdict.message, severity, file, line, stack)
 
 
-_UNKNOWN_MARK = "\x00unknown\x00"
-
-
 def _schema_check(rule: Rule, resource: Resource) -> Iterator[Verdict]:
     """A rule whose check is a JSON Schema over the resource's evaluated attributes."""
-    from ecr_lint.schemacheck import certainly_valid
+    from ecr_lint.ruleschema import violations  # offline $refs, RE2 regexes, three-valued
 
-    unknown_reasons: dict[str, str] = {}
-    document = _jsonable(resource.attributes, unknown_reasons)
-    if certainly_valid(rule.schema, document):
-        return
-    from ecr_lint.ruleschema import validator  # offline $refs, RE2 regexes
-
-    for error in validator(rule.schema).iter_errors(document):
-        attribute = ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or None
-        if error.validator != "required" and _mentions_unknown(error.instance):
-            reason = next(iter(unknown_reasons.values()), "a value is unknown")
-            reason = unknown_reasons.get(attribute or "", reason)
-            yield Verdict(Status.UNKNOWN, f"{rule.schema_message}: cannot tell, {reason}", attribute)
+    for violation in violations(rule.schema, resource.attributes):
+        if violation.undecided is not None:
+            yield Verdict(Status.UNKNOWN, f"{rule.schema_message}: cannot tell, {violation.undecided}",
+                          violation.attribute)
         else:
-            yield Verdict(Status.FAIL, f"{rule.schema_message} ({attribute or 'resource'}: {error.message})", attribute)
-
-
-def _jsonable(value: Any, reasons: dict[str, str], path: str = "") -> Any:
-    value = plain(value)
-    if isinstance(value, Unknown):
-        reasons[path] = value.reason
-        return _UNKNOWN_MARK
-    if isinstance(value, dict):
-        return {k: _jsonable(v, reasons, f"{path}.{k}" if path else k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v, reasons, path) for v in value]
-    return value
-
-
-def _mentions_unknown(instance: Any) -> bool:
-    if instance == _UNKNOWN_MARK:
-        return True
-    if isinstance(instance, dict):
-        return any(_mentions_unknown(v) for v in instance.values())
-    if isinstance(instance, list):
-        return any(_mentions_unknown(v) for v in instance)
-    return False
+            yield Verdict(Status.FAIL, f"{rule.schema_message} ({violation.attribute or 'resource'}: "
+                          f"{violation.message})", violation.attribute)
