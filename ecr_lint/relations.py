@@ -51,20 +51,28 @@ class Relation:
     high: int | None = None
     kind: str = "exists"               # exists | not_exists | count (for the words)
 
+    @property
+    def name(self) -> str:
+        return f"data.{self.type}" if self.mode == "data" else self.type
+
     def phrase(self) -> str:
-        name = f"data.{self.type}" if self.mode == "data" else self.type
-        parts = []
+        """The relation in words: "aws_x that refers to it through repository and whose ..."."""
+        edges = []
         if self.refers_to_this:
-            parts.append(f"that refers to it through {self.refers_to_this}")
+            edges.append(f"that refers to it through {self.refers_to_this}")
         if self.referred_to_by_this:
-            parts.append(f"that it refers to through {self.referred_to_by_this}")
+            edges.append(f"that it refers to through {self.referred_to_by_this}")
+        values = []
         for m in self.match:
             verb = "is the start of" if m.op == "starts_with" else "is"
-            parts.append(f"whose {m.related} {verb} its {m.this}" + (" (or is not set)" if m.or_absent else ""))
+            values.append(f"whose {m.related} {verb} its {m.this}" + (" (or is not set)" if m.or_absent else ""))
         if self.where is not None:
-            parts.append("with the attributes the rule asks for" if not self.each
-                         else f"with a {self.each} block as the rule asks")
-        return " ".join([name, " and ".join(parts)]).strip()
+            values.append("that has the attributes the rule asks for")
+        if self.each and values:
+            edges.append(f"with a {self.each} block {' and '.join(values)}")
+        else:
+            edges.extend(values)
+        return " ".join([self.name, " and ".join(edges)]).strip()
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ def edges_of(condition: Condition, applies_to: frozenset[str]) -> Iterator[dict]
     """The graph edges the condition looks along (looks_along entries, for `ecr-lint graph`)."""
     if condition.relation is not None:
         rel = condition.relation
-        target = f"data.{rel.type}" if rel.mode == "data" else rel.type
+        target = rel.name
         for type_ in sorted(applies_to):
             if rel.refers_to_this:
                 yield {"from": target, "attribute": rel.refers_to_this, "to": type_}
@@ -187,12 +195,15 @@ def _related(rel: Relation, resource: Resource, ctx: Any) -> Outcome:
     candidates = [r for r in ctx.stack.of_type(rel.type) if r.mode == rel.mode and r.address != resource.address]
     found: list[str] = []
     maybe: list[str] = []
+    misses: list[str] = []   # why candidates reached otherwise are not related (a `where` they fail)
     for candidate in candidates:
         outcome = _relates(rel, resource, candidate, ctx)
         if outcome.state:
             found.append(candidate.address)
         elif outcome.state is None:
             maybe.append(outcome.text)
+        elif outcome.text:
+            misses.append(outcome.text)
     low, high = len(found), len(found) + len(maybe)
     wanted = f"{rel.low}" + ("" if rel.high == rel.low else f" to {rel.high}" if rel.high is not None else " or more")
     if low >= rel.low and (rel.high is None or high <= rel.high):
@@ -209,9 +220,9 @@ def _related(rel: Relation, resource: Resource, ctx: Any) -> Outcome:
     elif found:
         text = f"{', '.join(found)} is {_a(rel.phrase())}"
     elif not candidates:
-        text = f"there is no {rel.type} in the stack"
+        text = f"there is no {rel.name} in the stack"
     else:
-        text = f"no {rel.phrase()}"
+        text = f"no {rel.phrase()}" + (f" ({misses[0]})" if misses else "")
     if rel.kind == "not_exists" and state is not None:
         state = not state
     return Outcome(state, text)
@@ -311,11 +322,9 @@ def _match(match: Match, this: Resource, related: Any, who: str) -> Outcome:
     ours, reason = _at(this.attributes, match.this)
     if reason is not None:
         return Outcome(None, f"its {match.this} is unknown: {reason}")
-    outcomes = [_compare(match.op, plain(a), plain(b)) for a in theirs for b in ours]
-    found = _any(outcomes) if outcomes else Outcome(False, "")
-    if found.state is None:
-        return Outcome(None, f"{who}.{match.related} or its {match.this} is unknown: {found.text}")
-    return found
+    labels = (f"{who}.{match.related}", f"its {match.this}")
+    outcomes = [_compare(match.op, plain(a), plain(b), labels) for a in theirs for b in ours]
+    return _any(outcomes) if outcomes else Outcome(False, "")
 
 
 def _refers_to(value: Any, address: str) -> bool:
@@ -326,12 +335,12 @@ def _refers_to(value: Any, address: str) -> bool:
     return False
 
 
-def _compare(op: str, theirs: Any, ours: Any) -> Outcome:
-    for a, b in ((theirs, ours), (ours, theirs)):
+def _compare(op: str, theirs: Any, ours: Any, labels: tuple[str, str]) -> Outcome:
+    for a, b, label in ((theirs, ours, labels[0]), (ours, theirs, labels[1])):
         if isinstance(a, Unknown):
             if op == "equals" and isinstance(b, str) and not may_be(a, b):
                 return Outcome(False, "")   # its known parts rule the value out
-            return Outcome(None, a.reason)
+            return Outcome(None, f"{label} is unknown: {a.reason}")
     if op == "starts_with":
         return Outcome(isinstance(theirs, str) and isinstance(ours, str) and ours.startswith(theirs), "")
     return Outcome(theirs == ours and isinstance(theirs, bool) == isinstance(ours, bool), "")
