@@ -58,8 +58,10 @@ def run_cross_stack(stacks: list, rules: list[Rule], config: Config) -> tuple[li
 
 
 def _crash(rule: Rule, where: str, exc: BaseException) -> InputError:
+    from ecr_lint.plugin import PluginError
+
     frames = traceback.extract_tb(exc.__traceback__)
-    at = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    at = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames and not isinstance(exc, PluginError) else ""
     plugin = getattr(rule.predicate, "name", None)   # a predicate from an installed package (plugin.py)
     who = f"rule {rule.id} (plugin {plugin})" if plugin else f"rule {rule.id}"
     return InputError(rule.file, 0, f"{who} crashed on {where}: {type(exc).__name__}: {exc}{at}", kind="internal")

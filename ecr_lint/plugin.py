@@ -147,8 +147,7 @@ class Plugin:
         for verdict in verdicts:
             if not isinstance(verdict, Verdict) or verdict.status not in (Status.PASS, Status.FAIL, Status.UNKNOWN) \
                     or not isinstance(verdict.message, str) or not isinstance(verdict.attribute, (str, type(None))):
-                raise PluginError(f"returned {type(verdict).__name__} {verdict!r:.80}, not a verdict made with "
-                                  "ecr_lint.plugin.passed, failed or unknown")
+                raise PluginError(f"returned {type(verdict).__name__} {verdict!r:.80}, {_NOT_VERDICTS}")
         return verdicts
 
 
@@ -156,5 +155,8 @@ def _iterate(returned: Any) -> Iterable[Any]:
     if returned is None:
         return ()
     if isinstance(returned, (str, bytes, Mapping)) or not hasattr(returned, "__iter__"):
-        raise PluginError(f"returned {type(returned).__name__}, not verdicts")
+        raise PluginError(f"returned {type(returned).__name__} {returned!r:.80}, {_NOT_VERDICTS}")
     return returned
+
+
+_NOT_VERDICTS = "not verdicts made with ecr_lint.plugin.passed, failed or unknown"
