@@ -137,8 +137,12 @@ def load_rule_file(path: str, validator: Any) -> Rule:
             ruleschema.check_schema(check.get("schema"))
         except ruleschema.SchemaProblem as exc:
             raise RuleFileError(f"{path}: {exc}") from None
-    predicate = _resolve_predicate(path, check["predicate"]) if "predicate" in check else None
     applies = data["applies_to"]
+    if (":" in check.get("predicate", "") or "condition" in check) and {"stack", "stacks", "suppressions"} & applies.keys():
+        what = "a plugin predicate" if "predicate" in check else "a condition"
+        raise RuleFileError(f"{path}: applies_to: {what} checks resources (resource_types, data_types, taggable), "
+                            "not whole stacks")
+    predicate = _resolve_predicate(path, check["predicate"]) if "predicate" in check else None
     condition, when, looks_along = _conditions(path, check, applies, data.get("looks_along", []))
     return Rule(
         id=data["id"], name=data["name"], severity=Severity.parse(data["severity"]),

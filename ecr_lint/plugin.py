@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
-from ecr_lint.evaluate import plain
 from ecr_lint.graph import Edge
 from ecr_lint.model import Ref, Resource, Status, Unknown, Verdict
+from ecr_lint.predicates.common import plain
 from ecr_lint.sensitive import shown
 
 __all__ = ["Context", "Edge", "PluginError", "Ref", "ResourceView", "Unknown", "Verdict", "failed", "passed",

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ecr_lint import ruleschema
-from ecr_lint.evaluate import plain
 from ecr_lint.model import Ref, Resource, Unknown
-from ecr_lint.predicates.common import may_be
+from ecr_lint.predicates.common import may_be, plain
 
 
 @dataclass(frozen=True)
@@ -165,19 +164,20 @@ def evaluate(condition: Condition, resource: Resource, ctx: Any) -> Outcome:
 
 
 def _all(outcomes: list[Outcome]) -> Outcome:
-    for wanted in (False, None):
-        found = [o for o in outcomes if o.state is wanted]
-        if found:
-            return found[0]
-    return Outcome(True, "; ".join(o.text for o in outcomes if o.text))
+    return _kleene(outcomes, decisive=False)
 
 
 def _any(outcomes: list[Outcome]) -> Outcome:
-    for wanted in (True, None):
+    return _kleene(outcomes, decisive=True)
+
+
+def _kleene(outcomes: list[Outcome], decisive: bool) -> Outcome:
+    """all_of (a False part decides) or any_of (a True part decides); else unknown if a part is."""
+    for wanted in (decisive, None):
         found = [o for o in outcomes if o.state is wanted]
         if found:
             return found[0]
-    return Outcome(False, "; ".join(o.text for o in outcomes if o.text))
+    return Outcome(not decisive, "; ".join(o.text for o in outcomes if o.text))
 
 
 def _schema_outcome(schema: dict, attributes: Any, who: str) -> Outcome:

@@ -310,8 +310,8 @@ def violations(schema: Any, attributes: Any) -> Iterator[Violation]:
 
 def as_document(value: Any) -> Any:
     """The JSON document a schema sees: references replaced by their values, unknowns by UnknownValue."""
-    from ecr_lint.evaluate import plain
     from ecr_lint.model import Unknown
+    from ecr_lint.predicates.common import plain
 
     value = plain(value)
     if isinstance(value, Unknown):

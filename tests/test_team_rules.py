@@ -13,24 +13,9 @@ from click.testing import CliRunner
 from ecr_lint.cli import main
 
 from conftest import REPO, write
+from test_custom_rule_safety import HEAD as SAFETY_HEAD
 
-HEAD = """\
-id: ECR950
-name: team-check
-severity: error
-title: A team rule
-rationale: Why.
-remediation: How.
-applies_to:
-  resource_types: [aws_ecr_repository]
-examples:
-  fail: |
-    resource "aws_ecr_repository" "a" {}
-  pass: |
-    resource "aws_ecr_repository" "a" {}
-check:
-  message: the team's condition does not hold
-"""
+HEAD = SAFETY_HEAD.replace("the name breaks the convention", "the team's condition does not hold")
 
 POLICY_BY_NAME = """
 condition:
@@ -445,6 +430,15 @@ def test_relational_rule_errors_name_the_file_and_the_field(tmp_path, check, fie
     assert words in line
 
 
+def test_a_condition_checks_resources_not_whole_stacks(tmp_path):
+    write(tmp_path, {"rules/ECR950.yaml": HEAD.replace("  resource_types: [aws_ecr_repository]", "  stack: true")
+                     + "  condition: {exists: {type: aws_x}}\n"})
+    result = CliRunner().invoke(main, ["rules", "--rules-dir", str(tmp_path / "rules")])
+    assert result.exit_code == 2
+    assert result.output == (f"ecr-lint: {tmp_path / 'rules' / 'ECR950.yaml'}: applies_to: a condition checks "
+                             "resources (resource_types, data_types, taggable), not whole stacks\n")
+
+
 # --- rules, explain, docs, graph show team rules like built-in ones ----------------------------------
 
 TEAM = os.path.join(REPO, "docs", "examples", "team-rules")
@@ -483,3 +477,15 @@ def test_rules_explain_docs_and_graph_show_team_rules(tmp_path):
     graph = json.loads(CliRunner().invoke(main, ["graph", str(tmp_path / "stack"), "--format", "json"]).output)
     [edge] = graph["stacks"][0]["edges"]
     assert (edge["attribute"], "ECR963" in edge["rules"]) == ("encryption_configuration.kms_key", True)
+
+
+def test_team_rules_agree_on_the_shipped_stack_and_its_plan():
+    def verdicts(path: str) -> set[tuple[str, str, str]]:
+        result = CliRunner().invoke(main, [path, "--rules-dir", TEAM, "--format", "json", "--no-cache",
+                                           "--select", "ECR960,ECR961,ECR962,ECR963,ECR964"])
+        return {(r["rule_id"], r["address"], r["status"]) for r in json.loads(result.output)["results"]}
+
+    expected = {("ECR960", "aws_ecr_repository.fileflow", "fail"), ("ECR961", "aws_ecr_repository.fileflow", "pass"),
+                ("ECR963", "aws_ecr_repository.fileflow", "pass"), ("ECR964", "aws_ecr_repository.fileflow", "pass")}
+    assert verdicts(os.path.join(REPO, "terraform", "ecr", "fileflow")) == expected
+    assert verdicts(os.path.join(REPO, "fixtures", "plans", "fileflow.plan.json")) == expected
