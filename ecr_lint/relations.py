@@ -192,11 +192,12 @@ def _schema_outcome(schema: dict, attributes: Any, who: str) -> Outcome:
 
 
 def _related(rel: Relation, resource: Resource, ctx: Any) -> Outcome:
-    candidates = [r for r in ctx.stack.of_type(rel.type) if r.mode == rel.mode and r.address != resource.address]
+    candidates: dict[str, Resource] = ctx.memo(f"relations:candidates:{id(rel)}", lambda: {
+        r.address: r for r in ctx.stack.of_type(rel.type) if r.mode == rel.mode})
     found: list[str] = []
     maybe: list[str] = []
     misses: list[str] = []   # why candidates reached otherwise are not related (a `where` they fail)
-    for candidate in candidates:
+    for candidate in _shortlist(rel, resource, candidates, ctx):
         outcome = _relates(rel, resource, candidate, ctx)
         if outcome.state:
             found.append(candidate.address)
@@ -219,7 +220,7 @@ def _related(rel: Relation, resource: Resource, ctx: Any) -> Outcome:
         text = f"{low} {rel.phrase()} ({counted}), expected {wanted}"
     elif found:
         text = f"{', '.join(found)} is {_a(rel.phrase())}"
-    elif not candidates:
+    elif not candidates.keys() - {resource.address}:
         text = f"there is no {rel.name} in the stack"
     else:
         text = f"no {rel.phrase()}" + (f" ({misses[0]})" if misses else "")
@@ -251,23 +252,110 @@ def _relates(rel: Relation, this: Resource, candidate: Resource, ctx: Any) -> Ou
 
 def _along(source: Resource, attribute: str, target: Resource, ctx: Any) -> Outcome:
     """Whether `source` refers to `target` through `attribute` (or a part of it), three-valued."""
-    if any(_under(attribute, edge_attribute) for edge_attribute in _edges(ctx).get((source.address, target.address), ())):
+    if target.address in _targets(source, attribute, ctx):
         return Outcome(True, "")
-    values, reason = _at(source.attributes, attribute)
-    reason = reason or next((r for r in map(_unresolved, values) if r is not None), None)
+    reason = _unresolved_at(source, attribute)
     if reason is not None:
         return Outcome(None, f"{source.address}.{attribute} is unknown: {reason}")
     return Outcome(False, "")
 
 
-def _edges(ctx: Any) -> dict[tuple[str, str], list[str]]:
-    """(source, target) -> the attributes the references between them come through (per stack, once)."""
-    def index() -> dict[tuple[str, str], list[str]]:
-        out: dict[tuple[str, str], list[str]] = {}
+def _targets(source: Resource, attribute: str, ctx: Any) -> set[str]:
+    """What `source` refers to through `attribute` (through variables, locals and module outputs)."""
+    def index() -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
         for edge in ctx.graph.resource_edges():
-            out.setdefault((edge.source, edge.target), []).append(edge.attribute)
+            out.setdefault(edge.source, []).append(edge)
         return out
-    return ctx.memo("relations:edges", index)
+    edges = ctx.memo("relations:edges", index).get(source.address, ())
+    return {edge.target for edge in edges if _under(attribute, edge.attribute)}
+
+
+def _unresolved_at(resource: Resource, attribute: str) -> str | None:
+    """The reason when what an attribute refers to cannot be known (an edge would say, if it could)."""
+    values, reason = _at(resource.attributes, attribute)
+    return reason or next((r for r in map(_unresolved, values) if r is not None), None)
+
+
+# A stack of N repositories and N policies must cost N lookups, not N x N evaluations: per-stack
+# indexes give the candidates that may relate to a resource (a superset); the others cannot.
+
+def _shortlist(rel: Relation, this: Resource, candidates: dict[str, Resource], ctx: Any) -> list[Resource]:
+    """The candidates other than `this` that may relate to it, in the stack's order."""
+    chosen: set[str] | None = None
+    narrowing: list[set[str] | None] = []
+    if rel.refers_to_this:
+        into = ctx.memo(f"relations:into:{id(rel)}", lambda: _referrers_index(rel, candidates, ctx))
+        narrowing.append(into.get(this.address, set()) | into[None])
+    if rel.referred_to_by_this:
+        unresolved = _unresolved_at(this, rel.referred_to_by_this) is not None
+        narrowing.append(None if unresolved else _targets(this, rel.referred_to_by_this, ctx))
+    if rel.match and rel.match[0].op == "equals":
+        narrowing.append(_by_value(rel, this, candidates, ctx))
+    for addresses in narrowing:
+        if addresses is not None:
+            chosen = addresses if chosen is None else chosen & addresses
+    if chosen is None:
+        return [c for address, c in candidates.items() if address != this.address]
+    order = ctx.memo(f"relations:order:{id(rel)}", lambda: {address: i for i, address in enumerate(candidates)})
+    return [candidates[a] for a in sorted(chosen & order.keys(), key=order.__getitem__) if a != this.address]
+
+
+def _referrers_index(rel: Relation, candidates: dict[str, Resource], ctx: Any) -> dict[str | None, set[str]]:
+    """target -> candidates that refer to it through the attribute; None -> those whose target is unknown."""
+    out: dict[str | None, set[str]] = {None: set()}
+    for candidate in candidates.values():
+        for target in _targets(candidate, rel.refers_to_this, ctx):
+            out.setdefault(target, set()).add(candidate.address)
+        if _unresolved_at(candidate, rel.refers_to_this) is not None:
+            out[None].add(candidate.address)
+    return out
+
+
+def _by_value(rel: Relation, this: Resource, candidates: dict[str, Resource], ctx: Any) -> set[str] | None:
+    """The candidates whose first `match` value may equal this resource's (None: any may)."""
+    match = rel.match[0]
+    index = ctx.memo(f"relations:values:{id(rel)}", lambda: _values_index(rel, match, candidates))
+    ours, reason = _at(this.attributes, match.this)
+    if reason is not None:
+        return None
+    found = set(index["any"]) | index["refs"].get(this.address, set())
+    for value in map(plain, ours):
+        if not isinstance(value, (str, int, float, bool)):
+            return None
+        found |= index["values"].get(value, set())
+    return found
+
+
+def _values_index(rel: Relation, match: Match, candidates: dict[str, Resource]) -> dict[str, Any]:
+    """Candidates by their match values and the references in them; "any": those always evaluated."""
+    index: dict[str, Any] = {"values": {}, "refs": {}, "any": set()}
+    for candidate in candidates.values():
+        if not _index_values(rel, match, candidate, index):
+            index["any"].add(candidate.address)
+    return index
+
+
+def _index_values(rel: Relation, match: Match, candidate: Resource, index: dict[str, Any]) -> bool:
+    """False when the candidate may match whatever the value (unknown, absent with or_absent, structured)."""
+    blocks, reason = _at(candidate.attributes, rel.each) if rel.each else ([candidate.attributes], None)
+    if reason is not None:
+        return False
+    for block in blocks:
+        if isinstance(plain(block), Unknown):
+            return False
+        theirs, reason = _at(block, match.related)
+        if reason is not None or (not theirs and match.or_absent):
+            return False
+        for value in theirs:
+            while isinstance(value, Ref):
+                index["refs"].setdefault(value.address, set()).add(candidate.address)
+                value = value.value
+            value = plain(value)
+            if not isinstance(value, (str, int, float, bool)):
+                return False
+            index["values"].setdefault(value, set()).add(candidate.address)
+    return True
 
 
 def _under(wanted: str, attribute: str) -> bool:

@@ -489,3 +489,33 @@ def test_team_rules_agree_on_the_shipped_stack_and_its_plan():
                 ("ECR963", "aws_ecr_repository.fileflow", "pass"), ("ECR964", "aws_ecr_repository.fileflow", "pass")}
     assert verdicts(os.path.join(REPO, "terraform", "ecr", "fileflow")) == expected
     assert verdicts(os.path.join(REPO, "fixtures", "plans", "fileflow.plan.json")) == expected
+
+
+def test_relations_are_looked_up_not_tried_pairwise(tmp_path, monkeypatch):
+    """N repositories and N policies: each repository evaluates the few candidates the per-stack
+    indexes give it (by value, by reference, along edges), not all N (N x N on a large stack)."""
+    from ecr_lint import relations
+    from ecr_lint.api import lint as api_lint
+    from ecr_lint.catalog import load_rules
+    from ecr_lint.config import Config
+
+    n = 300
+    blocks = []
+    for i in range(n):
+        blocks.append(f'resource "aws_ecr_repository" "r{i}" {{\n  name = "repo-{i}"\n}}\n')
+        if i % 100:
+            blocks.append(f'resource "aws_ecr_repository_policy" "p{i}" {{\n  repository = "repo-{i}"\n'
+                          '  policy = "{}"\n}\n')
+            blocks.append(f'resource "aws_ecr_lifecycle_policy" "l{i}" {{\n  repository = aws_ecr_repository.r{i}.name\n'
+                          '  policy = "{}"\n}\n')
+    write(tmp_path / "stack", {"main.tf": "".join(blocks)})
+    calls = []
+    relates = relations._relates
+    monkeypatch.setattr(relations, "_relates", lambda *args: calls.append(1) or relates(*args))
+    write(tmp_path, {"rules/ECR950.yaml": HEAD + textwrap.indent(LIFECYCLE_REFERS, "  ")})
+    rules = load_rules([TEAM, str(tmp_path / "rules")])
+    report = api_lint([str(tmp_path / "stack")], Config(select=frozenset({"ECR961", "ECR964", "ECR950"})), rules=rules)
+    failed = {(r.rule_id, r.address) for r in report.results if r.status.value == "fail"}
+    assert failed == {(rule, f"aws_ecr_repository.r{i}") for rule in ("ECR961", "ECR964", "ECR950") for i in (0, 100, 200)}
+    assert len(report.results) == 3 * n
+    assert len(calls) <= 3 * n   # at most one candidate each here; pairwise would be 3 x 300 x 297
