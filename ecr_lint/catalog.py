@@ -42,6 +42,8 @@ class Rule:
     peers: dict = field(default_factory=dict)
     builtin: str | None = None          # checked by the engine itself (suppressions)
     looks_along: tuple = ()
+    condition: Any = None               # relations.Condition: the check of a relational rule
+    when: Any = None                    # relations.Condition: where the rule applies
 
     @property
     def custom(self) -> bool:
@@ -135,8 +137,13 @@ def load_rule_file(path: str, validator: Any) -> Rule:
             ruleschema.check_schema(check.get("schema"))
         except ruleschema.SchemaProblem as exc:
             raise RuleFileError(f"{path}: {exc}") from None
-    predicate = _resolve_predicate(path, check["predicate"]) if "predicate" in check else None
     applies = data["applies_to"]
+    if (":" in check.get("predicate", "") or "condition" in check) and {"stack", "stacks", "suppressions"} & applies.keys():
+        what = "a plugin predicate" if "predicate" in check else "a condition"
+        raise RuleFileError(f"{path}: applies_to: {what} checks resources (resource_types, data_types, taggable), "
+                            "not whole stacks")
+    predicate = _resolve_predicate(path, check["predicate"]) if "predicate" in check else None
+    condition, when, looks_along = _conditions(path, check, applies, data.get("looks_along", []))
     return Rule(
         id=data["id"], name=data["name"], severity=Severity.parse(data["severity"]),
         title=data["title"], rationale=data["rationale"].strip(), remediation=data["remediation"].strip(),
@@ -147,12 +154,30 @@ def load_rule_file(path: str, validator: Any) -> Rule:
         cross_stack=bool(applies.get("stacks")),
         predicate=predicate, schema=check.get("schema"), schema_message=check.get("message", ""),
         examples=data["examples"], file=path, peers=data.get("peers", {}),
-        builtin=check.get("builtin"), looks_along=tuple(data.get("looks_along", [])),
+        builtin=check.get("builtin"), looks_along=looks_along, condition=condition, when=when,
     )
 
 
-def _resolve_predicate(path: str, dotted: str) -> Callable[..., Any]:
-    module_name, func_name = dotted.split(".")
+def _conditions(path: str, check: dict, applies: dict, declared: list) -> tuple[Any, Any, tuple]:
+    """A relational rule's compiled condition and `when`, and the graph edges it looks along."""
+    if "condition" not in check:
+        return None, None, tuple(declared)
+    from ecr_lint import relations
+
+    try:
+        condition = relations.compile_condition(check["condition"], "check.condition")
+        when = relations.compile_condition(check["when"], "check.when") if "when" in check else None
+    except relations.ConditionError as exc:
+        raise RuleFileError(f"{path}: {exc}") from None
+    types = frozenset(applies.get("resource_types", [])) | {f"data.{t}" for t in applies.get("data_types", [])}
+    derived = [edge for c in (when, condition) if c is not None for edge in relations.edges_of(c, types)]
+    return condition, when, tuple([*declared, *(edge for edge in derived if edge not in declared)])
+
+
+def _resolve_predicate(path: str, name: str) -> Callable[..., Any]:
+    if ":" in name:
+        return _plugin(path, name)
+    module_name, func_name = name.split(".")
     try:
         module = importlib.import_module(f"ecr_lint.predicates.{module_name}")
     except ImportError:
@@ -161,3 +186,50 @@ def _resolve_predicate(path: str, dotted: str) -> Callable[..., Any]:
     if not callable(func):
         raise RuleFileError(f"{path}: check.predicate: {module_name!r} has no predicate {func_name!r}")
     return func
+
+
+def _plugin(path: str, name: str) -> Callable[..., Any]:
+    """A predicate an installed package registers under the entry point group; nothing else is
+    imported: a rule file names code, it cannot make ecr-lint import an arbitrary module."""
+    from importlib.metadata import entry_points
+
+    from ecr_lint.plugin import ENTRY_POINT_GROUP, Plugin
+
+    where = f"{path}: check.predicate"
+    registered = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.value.replace(" ", "") == name]
+    if not registered:
+        raise RuleFileError(f"{where}: {name!r} is not registered by any installed package under the "
+                            f"{ENTRY_POINT_GROUP!r} entry point group")
+    entry = registered[0]
+    dist = f"{entry.dist.name} {entry.dist.version}" if entry.dist is not None else "an unnamed distribution"
+    try:
+        function = entry.load()
+    except (Exception, SystemExit) as exc:  # noqa: BLE001: whatever the plugin's import does, it is its error
+        raise RuleFileError(f"{where}: plugin {name!r} from {dist} cannot be loaded: "
+                            f"{type(exc).__name__}: {exc}") from None
+    if not callable(function):
+        raise RuleFileError(f"{where}: plugin {name!r} from {dist} is a {type(function).__name__}, not a function")
+    return Plugin(name, function, f"{dist} {_files_fingerprint(function)}")
+
+
+def _files_fingerprint(function: Any) -> str:
+    """The plugin's package files by name, size and modification time (as runner.code_fingerprint
+    does for ecr-lint's own): an edited plugin is not answered from the result cache."""
+    import hashlib
+    import sys
+
+    module = sys.modules.get(getattr(function, "__module__", "") or "")
+    top = sys.modules.get((getattr(module, "__name__", "") or "").split(".")[0])
+    files = [getattr(module, "__file__", None) or ""]
+    for root in getattr(top, "__path__", None) or ():  # a package: all of it
+        for current, dirs, names in sorted(os.walk(root)):
+            dirs.sort()
+            files += [os.path.join(current, n) for n in sorted(names) if n.endswith(".py")]
+    digest = hashlib.sha256()
+    for file in files:
+        try:
+            stat = os.stat(file)
+        except OSError:
+            continue
+        digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]

@@ -8,8 +8,7 @@ from typing import Any, Iterator
 
 from ecr_lint.catalog import Rule
 from ecr_lint.config import Config
-from ecr_lint.hcl.evaluate import plain
-from ecr_lint.model import InputError, Resource, Result, Severity, Status, Unknown, Verdict
+from ecr_lint.model import InputError, Resource, Result, Severity, Status, Verdict
 from ecr_lint.stack import Stack, taggable_types
 
 
@@ -58,10 +57,14 @@ def run_cross_stack(stacks: list, rules: list[Rule], config: Config) -> tuple[li
     return results, internal
 
 
-def _crash(rule: Rule, where: str, exc: Exception) -> InputError:
-    frame = traceback.extract_tb(exc.__traceback__)[-1]
-    return InputError(rule.file, 0, f"rule {rule.id} crashed on {where}: {type(exc).__name__}: {exc} "
-                      f"(at {frame.filename}:{frame.lineno})", kind="internal")
+def _crash(rule: Rule, where: str, exc: BaseException) -> InputError:
+    from ecr_lint.plugin import PluginError
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    at = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames and not isinstance(exc, PluginError) else ""
+    plugin = getattr(rule.predicate, "name", None)   # a predicate from an installed package (plugin.py)
+    who = f"rule {rule.id} (plugin {plugin})" if plugin else f"rule {rule.id}"
+    return InputError(rule.file, 0, f"{who} crashed on {where}: {type(exc).__name__}: {exc}{at}", kind="internal")
 
 
 def run_per_stack(stacks: list, rules: list[Rule], config: Config) -> tuple[list[Result], list[InputError]]:
@@ -74,6 +77,7 @@ def run_per_stack(stacks: list, rules: list[Rule], config: Config) -> tuple[list
             if rule.builtin:
                 continue  # applied after the checks (suppress.py)
             severity = Severity.parse(config.severity[rule.id]) if rule.id in config.severity else rule.severity
+            where = stack.root
             try:
                 if rule.stack_level:
                     for located in rule.predicate(stack, ctx):
@@ -82,14 +86,20 @@ def run_per_stack(stacks: list, rules: list[Rule], config: Config) -> tuple[list
                     continue
                 for resource in stack.resources:
                     if rule.applies_to(resource, taggable):
+                        where = f"{resource.address} in {stack.root}"
                         results.extend(_check_resource(rule, severity, resource, ctx))
-            except Exception as exc:  # a crashing rule is reported, and the run goes on
-                internal.append(_crash(rule, stack.root, exc))
+            except (Exception, SystemExit) as exc:  # a crashing rule is reported, and the run goes on
+                internal.append(_crash(rule, where, exc))
     return results, internal
 
 
 def _check_resource(rule: Rule, severity: Severity, resource: Resource, ctx: RuleContext) -> Iterator[Result]:
-    verdicts = list(_schema_check(rule, resource) if rule.schema is not None else rule.predicate(resource, ctx) or ())
+    if rule.schema is not None:
+        verdicts = list(_schema_check(rule, resource))
+    elif rule.condition is not None:
+        verdicts = [_condition_check(rule, resource, ctx)]
+    else:
+        verdicts = list(rule.predicate(resource, ctx) or ())
     failures = [v for v in verdicts if v.status is Status.FAIL]
     unknowns = [v for v in verdicts if v.status is Status.UNKNOWN]
     chosen = failures or unknowns[:1] or [next((v for v in verdicts if v.message), Verdict(Status.PASS, ""))]
@@ -110,46 +120,31 @@ def _result(rule: Rule, severity: Severity, address: str, file: str, line: int, 
     return Result(rule.id, address, status, verdict.message, severity, file, line, stack)
 
 
-_UNKNOWN_MARK = "\x00unknown\x00"
-
-
 def _schema_check(rule: Rule, resource: Resource) -> Iterator[Verdict]:
     """A rule whose check is a JSON Schema over the resource's evaluated attributes."""
-    from ecr_lint.schemacheck import certainly_valid
+    from ecr_lint.ruleschema import violations  # offline $refs, RE2 regexes, three-valued
 
-    unknown_reasons: dict[str, str] = {}
-    document = _jsonable(resource.attributes, unknown_reasons)
-    if certainly_valid(rule.schema, document):
-        return
-    from ecr_lint.ruleschema import validator  # offline $refs, RE2 regexes
-
-    for error in validator(rule.schema).iter_errors(document):
-        attribute = ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or None
-        if error.validator != "required" and _mentions_unknown(error.instance):
-            reason = next(iter(unknown_reasons.values()), "a value is unknown")
-            reason = unknown_reasons.get(attribute or "", reason)
-            yield Verdict(Status.UNKNOWN, f"{rule.schema_message}: cannot tell, {reason}", attribute)
+    for violation in violations(rule.schema, resource.attributes):
+        if violation.undecided is not None:
+            yield Verdict(Status.UNKNOWN, f"{rule.schema_message}: cannot tell, {violation.undecided}",
+                          violation.attribute)
         else:
-            yield Verdict(Status.FAIL, f"{rule.schema_message} ({attribute or 'resource'}: {error.message})", attribute)
+            yield Verdict(Status.FAIL, f"{rule.schema_message} ({violation.attribute or 'resource'}: "
+                          f"{violation.message})", violation.attribute)
 
 
-def _jsonable(value: Any, reasons: dict[str, str], path: str = "") -> Any:
-    value = plain(value)
-    if isinstance(value, Unknown):
-        reasons[path] = value.reason
-        return _UNKNOWN_MARK
-    if isinstance(value, dict):
-        return {k: _jsonable(v, reasons, f"{path}.{k}" if path else k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v, reasons, path) for v in value]
-    return value
+def _condition_check(rule: Rule, resource: Resource, ctx: RuleContext) -> Verdict:
+    """A relational rule (ecr_lint/relations.py): `when` says where it applies, `condition` what must hold."""
+    from ecr_lint.relations import Outcome, evaluate
 
-
-def _mentions_unknown(instance: Any) -> bool:
-    if instance == _UNKNOWN_MARK:
-        return True
-    if isinstance(instance, dict):
-        return any(_mentions_unknown(v) for v in instance.values())
-    if isinstance(instance, list):
-        return any(_mentions_unknown(v) for v in instance)
-    return False
+    applies = evaluate(rule.when, resource, ctx) if rule.when is not None else Outcome(True, "")
+    if applies.state is False:
+        return Verdict(Status.PASS, f"does not apply: {applies.text}" if applies.text else "does not apply")
+    outcome = evaluate(rule.condition, resource, ctx)
+    if outcome.state is True:
+        return Verdict(Status.PASS, outcome.text)
+    if applies.state is None:  # it fails or cannot be told where the rule may apply
+        return Verdict(Status.UNKNOWN, f"{rule.schema_message}: cannot tell whether the rule applies: {applies.text}")
+    if outcome.state is None:
+        return Verdict(Status.UNKNOWN, f"{rule.schema_message}: cannot tell: {outcome.text}")
+    return Verdict(Status.FAIL, f"{rule.schema_message} ({outcome.text})" if outcome.text else rule.schema_message)

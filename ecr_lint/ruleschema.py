@@ -1,8 +1,10 @@
-"""Rule check schemas that cannot reach the network or hang: offline $refs, RE2 regexes, bounded size."""
+"""Rule check schemas that cannot reach the network or hang (offline $refs, RE2 regexes, bounded size),
+validated three-valued: an unknown value neither passes nor fails them."""
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import unquote
 
@@ -253,8 +255,9 @@ def _validator_class() -> Any:
                 yield ValidationError("Additional properties are not allowed (%s %s unexpected)"
                                       % extras_msg(sorted(extras, key=str)))
 
-    return validators.extend(Draft202012Validator, {
-        "pattern": pattern, "patternProperties": pattern_properties, "additionalProperties": additional_properties})
+    keywords = {**Draft202012Validator.VALIDATORS, "pattern": pattern, "patternProperties": pattern_properties,
+                "additionalProperties": additional_properties}
+    return validators.extend(Draft202012Validator, _three_valued(keywords))
 
 
 @functools.lru_cache(maxsize=1)
@@ -266,3 +269,165 @@ def _offline_registry() -> Any:
         raise NoSuchResource(ref=uri)  # never fetched: rule schemas name nothing outside themselves
 
     return Registry(retrieve=refuse)
+
+
+# --- three-valued validation of evaluated attributes ------------------------------------------
+
+
+class UnknownValue:
+    """Where the document has a value that cannot be known statically: every keyword applied to
+    it is undecided (never valid, never invalid), so an unknown can neither pass nor fail a check."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return "(unknown)"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One way a document breaks a schema; `undecided` is the reason when an unknown value decides it."""
+
+    attribute: str | None
+    message: str
+    undecided: str | None = None
+
+
+def violations(schema: Any, attributes: Any) -> Iterator[Violation]:
+    """Validate evaluated attributes (Ref, Unknown, sensitive marks) against a rule schema, three-valued."""
+    from ecr_lint.schemacheck import certainly_valid
+
+    document = as_document(attributes)
+    if certainly_valid(schema, document):  # the fast answer; it is never True when an unknown matters
+        return
+    for error in validator(schema).iter_errors(document):
+        attribute = ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or None
+        yield Violation(attribute, error.message, getattr(error, "undecided", None))
+
+
+def as_document(value: Any) -> Any:
+    """The JSON document a schema sees: references replaced by their values, unknowns by UnknownValue."""
+    from ecr_lint.model import Unknown
+    from ecr_lint.predicates.common import plain
+
+    value = plain(value)
+    if isinstance(value, Unknown):
+        return UnknownValue(value.reason)
+    if isinstance(value, dict):
+        return {k: as_document(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_document(v) for v in value]
+    return value
+
+
+def _holds_unknown(instance: Any) -> str | None:
+    """The reason of the first unknown anywhere in the instance."""
+    if isinstance(instance, UnknownValue):
+        return instance.reason
+    items = instance.values() if isinstance(instance, dict) else instance if isinstance(instance, list) else ()
+    return next((r for r in map(_holds_unknown, items) if r is not None), None)
+
+
+def _undecided(reason: str) -> Any:
+    from jsonschema import ValidationError
+
+    error = ValidationError(f"cannot tell: {reason}")
+    error.undecided = reason
+    return error
+
+
+def _three_valued(base: dict) -> dict:
+    """Keyword functions that are undecided on unknown values, and combinators that count
+    undecided subschemas as neither valid nor invalid (`not` of an undecided schema is undecided)."""
+    from jsonschema import ValidationError
+
+    def guarded(keyword: str, function: Any) -> Any:
+        # Equality and evaluated-key keywords look into the whole value; the others at the value itself.
+        deep = keyword in ("const", "enum", "uniqueItems", "unevaluatedProperties", "unevaluatedItems")
+
+        def check(validator: Any, value: Any, instance: Any, schema: dict) -> Iterator[Any]:
+            reason = _holds_unknown(instance) if deep else getattr(instance, "reason", None) \
+                if isinstance(instance, UnknownValue) else None
+            if reason is not None:
+                yield _undecided(reason)
+            else:
+                yield from function(validator, value, instance, schema)
+        return check
+
+    def state(validator: Any, instance: Any, subschema: Any, path: Any = None) -> tuple[str, list]:
+        errors = list(validator.descend(instance, subschema, schema_path=path))
+        if not errors:
+            return "valid", errors
+        if any(getattr(e, "undecided", None) is None for e in errors):
+            return "invalid", errors
+        return "undecided", errors
+
+    def undecided_of(results: list[tuple[str, list]]) -> Any:
+        return next(_undecided(e.undecided) for s, errors in results if s == "undecided" for e in errors)
+
+    def any_of(validator: Any, subschemas: list, instance: Any, schema: dict) -> Iterator[Any]:
+        results = [state(validator, instance, s, i) for i, s in enumerate(subschemas)]
+        if any(s == "valid" for s, _ in results):
+            return
+        if any(s == "undecided" for s, _ in results):
+            yield undecided_of(results)
+        else:
+            yield ValidationError(f"{instance!r} is not valid under any of the given schemas",
+                                  context=[e for _, errors in results for e in errors])
+
+    def one_of(validator: Any, subschemas: list, instance: Any, schema: dict) -> Iterator[Any]:
+        results = [state(validator, instance, s, i) for i, s in enumerate(subschemas)]
+        valid = sum(s == "valid" for s, _ in results)
+        maybe = sum(s == "undecided" for s, _ in results)
+        if valid == 1 and not maybe:
+            return
+        if valid > 1:
+            yield ValidationError(f"{instance!r} is valid under more than one of the given schemas")
+        elif valid + maybe == 0:
+            yield ValidationError(f"{instance!r} is not valid under any of the given schemas",
+                                  context=[e for _, errors in results for e in errors])
+        else:
+            yield undecided_of(results)
+
+    def not_(validator: Any, subschema: Any, instance: Any, schema: dict) -> Iterator[Any]:
+        result = state(validator, instance, subschema)
+        if result[0] == "valid":
+            yield ValidationError(f"{instance!r} should not be valid under {subschema!r}")
+        elif result[0] == "undecided":
+            yield undecided_of([result])
+
+    def if_(validator: Any, subschema: Any, instance: Any, schema: dict) -> Iterator[Any]:
+        condition = state(validator, instance, subschema)
+        then = state(validator, instance, schema.get("then", True), "then")
+        else_ = state(validator, instance, schema.get("else", True), "else")
+        if condition[0] != "undecided":
+            yield from (then if condition[0] == "valid" else else_)[1]
+        elif then[0] == else_[0] == "invalid":
+            yield from then[1]  # whichever branch applies, it fails
+        elif then[0] != "valid" or else_[0] != "valid":
+            yield undecided_of([condition])
+
+    def contains(validator: Any, subschema: Any, instance: Any, schema: dict) -> Iterator[Any]:
+        if not validator.is_type(instance, "array"):
+            return
+        results = [state(validator, item, subschema) for item in instance]
+        valid = sum(s == "valid" for s, _ in results)
+        maybe = sum(s == "undecided" for s, _ in results)
+        low, high = schema.get("minContains", 1), schema.get("maxContains", len(instance))
+        if low <= valid and valid + maybe <= high:
+            return
+        if valid > high:
+            yield ValidationError(f"Too many items match the given schema (expected at most {high})")
+        elif valid + maybe < low:
+            yield ValidationError(f"{instance!r} does not contain enough items matching the given schema "
+                                  f"(expected at least {low})")
+        else:
+            yield undecided_of(results)
+
+    combinators = {"anyOf": any_of, "oneOf": one_of, "not": not_, "if": if_, "contains": contains}
+    out = {keyword: guarded(keyword, function) for keyword, function in base.items()}
+    out.update({keyword: guarded(keyword, function) for keyword, function in combinators.items()})
+    return out

@@ -180,7 +180,8 @@ def run_fingerprint(config: Config, rules: list) -> str:
         with open(rule.file, "rb") as handle:
             check = getattr(rule.predicate, "__qualname__", "schema")
             rule_files.append((rule.id, hashlib.sha256(handle.read()).hexdigest(),
-                               f"{getattr(rule.predicate, '__module__', '')}.{check}"))
+                               f"{getattr(rule.predicate, '__module__', '')}.{check}",
+                               getattr(rule.predicate, "fingerprint", "")))  # a plugin's version and files
     text = json.dumps({"tool": __version__, "code": code_fingerprint(), "settings": settings, "rules": rule_files},
                       sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()

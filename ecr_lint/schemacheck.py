@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecr_lint.ruleschema import UnknownValue
+
 _ANNOTATIONS = {"$schema", "$id", "title", "description", "$defs", "$comment", "examples", "default"}
 _TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -35,6 +37,8 @@ def _check(schema: Any, value: Any, root: dict) -> bool | None:
         return False
     if not isinstance(schema, dict):
         return None
+    if isinstance(value, UnknownValue):  # undecided under any keyword (ruleschema.py)
+        return True if _ANNOTATIONS.issuperset(schema) else None
     verdict: bool | None = True
     for keyword, expected in schema.items():
         if keyword in _ANNOTATIONS:
