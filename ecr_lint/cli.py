@@ -186,6 +186,7 @@ def _rules(config, rules_dirs: tuple[str, ...] = ()):
 @click.option("--ignore", multiple=True, help="Skip these rule ids.")
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(), help="A .tfvars file, as terraform -var-file.")
 @click.option("--var", "var_args", multiple=True, metavar="NAME=VALUE", help="A variable value, as terraform -var.")
+@click.option("--no-env", is_flag=True, help="Do not read TF_VAR_ environment variables (Terraform reads them).")
 @click.option("--environment", default=None, help="Treat every repository as in this environment.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Config file (default: .ecr-lint.toml or pyproject.toml [tool.ecr-lint], found walking up).")
@@ -208,7 +209,7 @@ def _rules(config, rules_dirs: tuple[str, ...] = ()):
               help="Worker processes  [default: the CPUs this process may use]")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache (parsed files, unchanged stacks).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report here.")
-def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, environment, config_file,
+def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, no_env, environment, config_file,
                  rules_dirs, baseline, write_baseline, baseline_since, workspace, source_root, changed_only, changed_files, jobs, no_cache,
                  output) -> None:
     """Lint Terraform stacks and plans."""
@@ -244,6 +245,7 @@ def lint_command(paths, fmt, fail_on, select, ignore, var_files, var_args, envir
         var_files=(*settings.config.var_files, *var_files) if var_files else None, variables=variables or None,
         fail_on=fail_on, source_root=source_root, changed_only=changed_only or None,
         baseline=None if write_baseline else baseline, baseline_since=baseline_since, workspace=workspace,
+        tf_var_env=False if no_env else None,
     )
     rules = _rules(settings.config, rules_dirs)
     settings.settle(rules)
@@ -391,7 +393,7 @@ def graph_command(paths, fmt, var_files, config_file, stack_level) -> None:
     else:
         draw = {"mermaid": graph.to_mermaid, "dot": graph.to_dot, "json": graph.to_json}[fmt]
         out(draw(stacks, _rules(config)))
-    sys.exit(2 if errors else 0)
+    sys.exit(2 if any(e.kind != "warning" for e in errors) else 0)
 
 
 @main.command("docs")

@@ -282,7 +282,10 @@ class ModuleInstance:
             which = name_at(0)
             return {"module": self.rel_dir, "root": ".", "cwd": self.loader.root_dir}.get(which, "."), 1
         if root == "terraform":
-            return self.loader.workspace if name_at(0) == "workspace" else Unknown(f"terraform.{name_at(0)}"), 1
+            if name_at(0) == "workspace":
+                self.loader.note("terraform.workspace")  # what depends on it (predicates/environment.py)
+                return self.loader.workspace, 1
+            return Unknown(f"terraform.{name_at(0)}"), 1
         if root in ("each", "count", "self"):
             raise EvalError(f'"{root}" is not available here')
         if root == "module":

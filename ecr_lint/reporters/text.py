@@ -35,10 +35,10 @@ def render(report: Report, color: bool = False, settings: dict | None = None, **
                 lines.append(f"    fix: {display(' '.join(rule.remediation.split()))}")
         lines.append("")
     for error in report.errors:
-        kind = "internal error" if error.kind == "internal" else "error"
+        kind = {"internal": "internal error", "warning": "warning"}.get(error.kind, "error")
         where = _display(error.file) + (f":{error.line}" if error.line else "")
         lines.append("- " + _style(f"{where}: {kind}{' (in the baseline)' if error.baselined else ''}: "
-                                   f"{display(error.message)}", "31", color))
+                                   f"{display(error.message)}", "33" if error.kind == "warning" else "31", color))
     lines.extend(settings_lines(settings))
     lines.extend(_baseline_lines(report))
     unchecked = sum(1 for r in findings if r.rule_id == "ECR000" and _is_module_call(r.address))
@@ -49,8 +49,10 @@ def render(report: Report, color: bool = False, settings: dict | None = None, **
     unknown = sum(1 for r in findings if r.status is Status.UNKNOWN)
     passed = sum(1 for r in report.results if r.status is Status.PASS)
     suppressed = f", {len(report.suppressed)} suppressed" if report.suppressed else ""
+    warnings = sum(1 for e in report.errors if e.kind == "warning")
     lines.append(f"{len(report.stacks)} stack(s), {len(report.rules)} rule(s): {failed} failed, "
-                 f"{unknown} unknown, {passed} passed{suppressed}, {len(report.errors)} input error(s)")
+                 f"{unknown} unknown, {passed} passed{suppressed}, {len(report.errors) - warnings} input error(s)"
+                 + (f", {warnings} warning(s)" if warnings else ""))
     return "\n".join(lines) + "\n"
 
 
