@@ -806,5 +806,6 @@ def _convert_variable(value: Any, block: ast.Block) -> Any:
         if type_attr.expr.name == "string" and isinstance(inner, (int, float, bool)):
             return to_string(inner)
     except EvalError:
-        return Unknown(f"variable value {inner!r} does not match its type {type_attr.expr.name}")
+        # Not quoted: the variable may be sensitive (its mark is put on after this conversion).
+        return Unknown(f"the variable's value does not match its type {type_attr.expr.name}")
     return value

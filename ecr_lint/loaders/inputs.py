@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from ecr_lint.hcl import syntax as ast
-from ecr_lint.hcl.evaluate import EvalError, Evaluator, Scope
+from ecr_lint.hcl.evaluate import EvalError, Evaluator, Scope, to_number
 from ecr_lint.hcl.functions import FUNCTIONS
 from ecr_lint.hcl.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, describe
@@ -204,7 +204,13 @@ def _parse_raw(raw: str, name: str, decl: Decl, origin: str, problems: list[Inpu
     """A TF_VAR_ or -var value, parsed for its variable's type. An invalid one is an error naming
     the variable and where it came from (never the value) and leaves the variable unknown."""
     if parse_mode(decl) == "literal":
-        return raw
+        value = _primitive(raw, _type_text(decl.block.body.attributes["type"].expr)
+                           if "type" in decl.block.body.attributes else None)
+        if isinstance(value, Unknown):
+            problems.append(InputError(decl.file, decl.block.line, f'{origin}: not a valid value for variable "{name}" '
+                                       f"({value.reason}; the value is not shown: it may be secret)"))
+            return Unknown(f"var.{name}: the value {origin} gives is not valid ({value.reason})")
+        return value
     try:
         body = parse_hcl(f"v = {raw}\n")
         if set(body.attributes) != {"v"} or body.blocks:  # one expression, nothing smuggled after it
@@ -215,6 +221,21 @@ def _parse_raw(raw: str, name: str, decl: Decl, origin: str, problems: list[Inpu
                                    "a variable of a complex type takes an HCL expression, such as [\"a\"] or "
                                    "{ key = \"value\" } (the value is not shown: it may be secret)"))
         return Unknown(f"var.{name}: the value {origin} gives is not a valid expression")
+
+
+def _primitive(raw: str, type_name: str | None) -> Any:
+    """The raw text converted to the variable's primitive type, as Terraform converts it (an
+    Unknown saying what was expected when it cannot be)."""
+    if type_name == "number":
+        try:
+            return to_number(raw)
+        except EvalError:
+            return Unknown("a number is required")
+    if type_name == "bool":
+        if raw in ("true", "false", "1", "0"):
+            return raw in ("true", "1")
+        return Unknown("true or false is required")
+    return raw
 
 
 # --- which var files belong to which stack -------------------------------------------------------------
