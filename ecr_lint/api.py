@@ -11,8 +11,7 @@ from ecr_lint.catalog import Rule, load_rules
 from ecr_lint.config import Config, repository_root
 from ecr_lint.engine import run_cross_stack
 from ecr_lint.loaders.module import ModuleConfig, reading_roots
-from ecr_lint.loaders.evaluation import StackLoader
-from ecr_lint.loaders.inputs import root_variables
+from ecr_lint.loaders.inputs import var_files_by_stack
 from ecr_lint.model import InputError, Report, Severity
 from ecr_lint.stack import Stack
 
@@ -148,10 +147,8 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None,
     """Every stack and plan under the paths, loaded (for the graph picture); errors beside.
     `cache`: parsed files from (and into) the user cache, as lint() does."""
     from ecr_lint.cache import ParseCache, Store
-    from ecr_lint.loaders.inputs import workspace_of
-    from ecr_lint.loaders.reader import Reader
     from ecr_lint.loaders.plan import PlanError, load_plan
-    from ecr_lint.runner import Work, reading_roots_of
+    from ecr_lint.runner import Work, load_hcl
 
     paths = list(paths)
     config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
@@ -161,13 +158,14 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None,
     stacks: list[Stack] = []
     store = Store() if cache else None
     parse_file = ParseCache(store) if store is not None and store.root else None
-    for d in call_graph(config, roots, module_cache, store).roots(dirs):
-        reader = Reader(reading_roots_of(Work("hcl", d, tuple(roots)), config))
-        values, var_errors = root_variables(d, list(config.var_files), dict(config.variables), reader)
-        errors.extend(var_errors)
-        stacks.append(StackLoader(d, values, list(roots), parse_file=parse_file, module_cache=module_cache,
-                                  max_file_bytes=config.max_file_bytes, reader=reader,
-                                  workspace=workspace_of(d, config.workspace)).load())
+    stack_dirs = call_graph(config, roots, module_cache, store).roots(dirs)
+    var_files, warnings = stack_var_files(stack_dirs, config)
+    errors.extend(warnings)
+    for d in stack_dirs:
+        stack, inputs, _ = load_hcl(Work("hcl", d, tuple(roots), var_files[os.path.abspath(d)]), config, parse_file,
+                                    module_cache)
+        errors.extend(inputs.problems)
+        stacks.append(stack)
     for plan in plans:
         try:
             stacks.append(load_plan(plan, config.source_root, config.changed_only))
@@ -203,8 +201,12 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     store = Store() if cache else None   # one per run: its trust is checked (and any warning said) once
     graph = call_graph(config, roots, modules, store)
     stack_dirs = graph.roots(dirs)
-    work = [Work("hcl", d, roots) for d in stack_dirs] + [Work("plan", p, roots) for p in plans]
-    work += [Work("hcl", d, roots) for d in graph.roots(context) if d not in stack_dirs]
+    context_dirs = [d for d in graph.roots(context) if d not in stack_dirs]
+    var_files, warnings = stack_var_files([*stack_dirs, *context_dirs], config)
+    errors.extend(warnings)
+    work = [Work("hcl", d, roots, var_files[os.path.abspath(d)]) for d in stack_dirs]
+    work += [Work("plan", p, roots) for p in plans]
+    work += [Work("hcl", d, roots, var_files[os.path.abspath(d)]) for d in context_dirs]
     per_stack = [r for r in rules if not r.cross_stack and not r.builtin]
     outcomes = execute(work, config, per_stack, jobs, store, progress, modules)
     reported = {os.path.abspath(w.path) for w in work[:len(stack_dirs) + len(plans)]}
@@ -233,7 +235,14 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
                                                              r.message, r.stack))
     errors = sorted(dict.fromkeys(errors), key=lambda e: (e.file, e.line, e.message, e.kind))
     loaded = [o.root for o in linted if o.kind == "hcl" or o.resources or not o.errors]
-    return Report(results, errors, loaded, rules, base=base, baseline=summary)
+    inputs = [{"stack": o.root, **o.inputs} for o in linted if o.inputs]
+    return Report(results, errors, loaded, rules, base=base, baseline=summary, inputs=inputs)
+
+
+def stack_var_files(stack_dirs: list[str], config: Config) -> tuple[dict, list[InputError]]:
+    """Each stack's var files (by absolute directory) and the warnings about config entries no stack has."""
+    return var_files_by_stack(stack_dirs, config.command_line_var_files(), config.var_files_from_config,
+                              config.config_file)
 
 
 def execute(work: list, config: Config, rules: list[Rule], jobs: int, store, progress=None,
@@ -288,7 +297,7 @@ def exit_code(report: Report, fail_on: str) -> int:
     """0 clean, 1 findings at or above the threshold, 2 bad input, 3 internal error."""
     if any(e.kind == "internal" for e in report.errors):
         return 3
-    if any(not e.baselined for e in report.errors):
+    if any(not e.baselined and e.kind != "warning" for e in report.errors):
         return 2
     if fail_on == "never":
         return 0

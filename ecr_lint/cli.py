@@ -228,6 +228,7 @@ class Inputs:
     config_file: str | None
     no_cache: bool
     output: str | None
+    no_env: bool
 
     def variables(self) -> dict[str, str]:
         variables = {}
@@ -244,7 +245,8 @@ class Inputs:
         settings = _settings(paths, self.config_file)
         settings.with_cli(
             var_files=(*settings.config.var_files, *self.var_files) if self.var_files else None,
-            variables=variables or None, environment=self.environment, workspace=self.workspace, **more)
+            variables=variables or None, environment=self.environment, workspace=self.workspace,
+            tf_var_env=False if self.no_env else None, **more)
         return settings
 
     def write(self, pieces) -> None:
@@ -270,6 +272,7 @@ _INPUT_OPTIONS = (
                  help="Do not read or write the cache (parsed files, unchanged stacks, the built parser)."),
     click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
                  help="Write the output to this file instead of standard output."),
+    click.option("--no-env", is_flag=True, help="Do not read TF_VAR_ environment variables (Terraform reads them)."),
 )
 
 
@@ -488,7 +491,7 @@ def graph_command(paths, fmt, stack_level, inputs: Inputs) -> None:
         draw = {"mermaid": graph.to_mermaid, "dot": graph.to_dot, "json": graph.to_json}[fmt]
         drawing = draw(stacks, _rules(config))
     inputs.write([drawing])
-    sys.exit(2 if errors else 0)
+    sys.exit(2 if any(e.kind != "warning" for e in errors) else 0)
 
 
 @main.command("docs", short_help="Write the rules' Markdown pages into DIRECTORY.")

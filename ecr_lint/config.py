@@ -59,6 +59,7 @@ class Config:
     baseline: str | None = None
     baseline_since: str | None = None             # git revision to compare the baseline with (default HEAD)
     workspace: str | None = None                  # Terraform workspace (default: as Terraform picks it)
+    tf_var_env: bool = True                       # read TF_VAR_ environment variables (--no-env: not)
     max_file_bytes: int = 4 * 1024 * 1024         # larger .tf files are an input error, not read
     config_file: str | None = None                # the root config file (exclude patterns are relative to it)
 

@@ -144,6 +144,6 @@ def _kind_of(address: str) -> str:
     while len(parts) > 2 and parts[0] == "module":  # module.a.var.x -> var
         parts = parts[2:]
     head = parts[0]
-    if head in ("var", "local", "output", "data", "provider", "module"):
+    if head in ("var", "local", "output", "data", "provider", "module", "terraform"):
         return head
     return "resource"

@@ -128,7 +128,7 @@ class InputError:
     file: str
     line: int
     message: str
-    kind: str = "input"   # "input" or "internal"
+    kind: str = "input"   # "input", "internal", or "warning" (shown, never failing the run by itself)
     baselined: bool = False  # a known input error recorded in the baseline: shown, not failing
 
     def __str__(self) -> str:
@@ -144,6 +144,7 @@ class Report:
     rules: list[Any] = field(default_factory=list)
     base: str = ""        # the repository root: machine outputs' paths and fingerprints are relative to it
     baseline: dict | None = None   # file, entries, matched, stale entries, entries added since a revision
+    inputs: list[dict] = field(default_factory=list)  # per stack: its workspace and what set its variables
 
     @property
     def findings(self) -> list[Result]:

@@ -38,6 +38,7 @@ class Outcome:
     resources: int = 0
     annotations: list = field(default_factory=list)       # loaders.annotations.Annotation
     workspace: str = "default"
+    inputs: dict = field(default_factory=dict)  # its workspace and what set its variables (names, never values)
     context: bool = False   # linted only for what other stacks need of it (pre-commit): its own results are dropped
 
 
@@ -46,6 +47,7 @@ class Work:
     kind: str          # "hcl" or "plan"
     path: str
     roots: tuple[str, ...]
+    var_files: tuple = ()   # loaders.inputs.VarFile: this stack's var files, in order
 
 
 def outcome_of(stack: Any, results: list[Result], errors: list[InputError]) -> Outcome:
@@ -123,32 +125,48 @@ def run_work(work: Work, config: Config, rules: list, cache_root: "str | Store |
         except PlanError as exc:
             return Outcome(os.path.abspath(work.path), "plan", errors=[InputError(work.path, exc.line, exc.message)])
         results, internal = run_per_stack([stack], rules, config)
-        return outcome_of(stack, results, list(stack.errors) + internal)
+        outcome = outcome_of(stack, results, list(stack.errors) + internal)
+        outcome.inputs = {"sources": [{"kind": "plan", "file": os.path.abspath(work.path),
+                                       "variables": sorted(stack.variables)}]}
+        return outcome
     # Results are cached before suppressions and the baseline: those are applied fresh every run.
     # The caller (api.execute) has already answered cache hits, so this is a miss: lint it.
     fingerprint = fingerprint or (run_fingerprint(config, rules) if store else None)
     key = stack_key(work, fingerprint) if store else None
-    stack, var_errors, manifest = _load_hcl(work, config, ParseCache(store) if store else None, modules)
+    stack, inputs, manifest = load_hcl(work, config, ParseCache(store) if store else None, modules)
     results, internal = run_per_stack([stack], rules, config)
-    outcome = outcome_of(stack, results, var_errors + list(stack.errors) + internal)
+    outcome = outcome_of(stack, results, inputs.problems + list(stack.errors) + internal)
+    outcome.inputs = inputs_summary(stack, inputs)
     if store and not internal and cacheable(outcome):
         store.put("stack", key, {"manifest": manifest, "outcome": encode_outcome(outcome)})
     return outcome
 
 
-def _load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[Any, list[InputError], dict]:
-    """The stack, the errors of its variables files, and the manifest of everything it read."""
+def load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[Any, Any, dict]:
+    """The stack, its inputs (loaders.inputs.RootInputs: values, problems, sources), and the
+    manifest of everything it read."""
     from ecr_lint.loaders.reader import Reader
     from ecr_lint.loaders.evaluation import StackLoader
-    from ecr_lint.loaders.inputs import root_variables, workspace_of
+    from ecr_lint.loaders.inputs import environment_values, root_inputs, workspace_source
 
     reader = Reader(reading_roots_of(work, config))
-    values, var_errors = root_variables(work.path, list(config.var_files), dict(config.variables), reader)
-    loader = StackLoader(work.path, values, list(work.roots), parse_file=parse_file, module_cache=modules,
-                         max_file_bytes=config.max_file_bytes, reader=reader,
-                         workspace=workspace_of(work.path, config.workspace))
+    workspace, source = workspace_source(work.path, config.workspace)
+    loader = StackLoader(work.path, {}, list(work.roots), parse_file=parse_file, module_cache=modules,
+                         max_file_bytes=config.max_file_bytes, reader=reader, workspace=workspace)
+    # TF_VAR_ and --var values are parsed by their declared type: the declarations come first.
+    declared = loader.config(loader.root_dir).variables
+    inputs = root_inputs(work.path, declared, work.var_files, config.variables,
+                         environment_values(config.tf_var_env), reader)
+    loader.root_variables = inputs.values
     stack = loader.load()
-    return stack, var_errors, reader.record.to_json(reader.roots)
+    stack.workspace_from = source
+    return stack, inputs, reader.record.to_json(reader.roots)
+
+
+def inputs_summary(stack: Any, inputs: Any) -> dict:
+    """For the report: the workspace and where it came from, and what set the variables."""
+    return {"workspace": {"name": stack.workspace, "from": stack.workspace_from},
+            "sources": inputs.sources}
 
 
 def reading_roots_of(work: Work, config: Config) -> Any:
@@ -162,16 +180,19 @@ def reading_roots_of(work: Work, config: Config) -> Any:
 # --- the result cache: valid while everything the stack read is unchanged (loaders/files.py) ---------
 
 def stack_key(work: Work, fingerprint: str) -> str:
-    from ecr_lint.loaders.inputs import workspace_of
+    from ecr_lint.loaders.inputs import workspace_source
 
-    # The workspace may come from the environment or .terraform/environment, not the settings.
-    text = json.dumps([fingerprint, os.path.abspath(work.path), list(work.roots), workspace_of(work.path)])
+    # The workspace may come from the environment or .terraform/environment, not the settings; and
+    # whether it was given at all changes verdicts (predicates/environment.py).
+    text = json.dumps([fingerprint, os.path.abspath(work.path), list(work.roots), workspace_source(work.path),
+                       [[v.path, v.via] for v in work.var_files]])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def run_fingerprint(config: Config, rules: list) -> str:
-    """What every stack's results depend on besides its files: tool, code, settings, rules.
-    Computed once per run."""
+    """What every stack's results depend on besides its files: tool, code, settings, rules, TF_VAR_
+    environment variables. Computed once per run."""
+    from ecr_lint.loaders.inputs import environment_values
     settings = {f.name: _plain(getattr(config, f.name)) for f in dataclasses.fields(config)
                 if f.name not in ("fail_on", "baseline", "baseline_since", "config_file", "source_root",
                                   "changed_only")}
@@ -182,8 +203,10 @@ def run_fingerprint(config: Config, rules: list) -> str:
             rule_files.append((rule.id, hashlib.sha256(handle.read()).hexdigest(),
                                f"{getattr(rule.predicate, '__module__', '')}.{check}",
                                getattr(rule.predicate, "fingerprint", "")))  # a plugin's version and files
-    text = json.dumps({"tool": __version__, "code": code_fingerprint(), "settings": settings, "rules": rule_files},
-                      sort_keys=True)
+    # TF_VAR_ values feed every stack: hashed, so that no value is kept in clear.
+    env = hashlib.sha256(json.dumps(environment_values(config.tf_var_env)).encode()).hexdigest()
+    text = json.dumps({"tool": __version__, "code": code_fingerprint(), "settings": settings, "rules": rule_files,
+                       "env": env}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -227,6 +250,7 @@ def encode_outcome(outcome: Outcome) -> dict:
         "imports": [_encode_parameter(p) for p in outcome.imports],
         "annotations": [[a.file, a.line, a.text, list(a.block) if a.block else None] for a in outcome.annotations],
         "workspace": outcome.workspace,
+        "inputs": outcome.inputs,
     }
 
 
@@ -241,6 +265,7 @@ def decode_outcome(data: dict) -> Outcome:
         annotations=[Annotation(f, line, text, tuple(block) if block else None)
                      for f, line, text, block in data["annotations"]],
         workspace=str(data["workspace"]),
+        inputs=dict(data["inputs"]),
     )
 
 

@@ -36,6 +36,9 @@ class Stack:
     module_calls: list[tuple[str, int, int, str]] = field(default_factory=list)  # (file, line, end, module address)
     annotations: list = field(default_factory=list)   # suppression comments of every file read (loaders.annotations)
     workspace: str = "default"                        # the Terraform workspace it was evaluated for
+    # Where the workspace came from: "--workspace", ".terraform/environment", "TF_WORKSPACE"; "default"
+    # when none was given (Terraform's default, assumed: predicates/environment.py says so); "" for a plan.
+    workspace_from: str = ""
     sensitive: bool = False  # some value is marked sensitive (ecr_lint/sensitive.py): masking has work to do
     _by_type: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
     _indexed: int = field(default=-1, init=False, repr=False)

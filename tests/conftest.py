@@ -18,6 +18,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 import tempfile as _tempfile  # noqa: E402
 
 os.environ["XDG_CACHE_HOME"] = _tempfile.mkdtemp(prefix="ecr-lint-test-cache-")
+# Terraform's inputs from the environment (TF_VAR_*, the workspace) feed every stack linted: the
+# developer's own must not change what the tests see. Tests that need them set them.
+for _name in [n for n in os.environ if n.startswith("TF_VAR_") or n in ("TF_WORKSPACE", "TF_DATA_DIR")]:
+    del os.environ[_name]
 SHARED = os.path.normpath(os.path.join(REPO, "..", "shared"))
 
 

@@ -121,7 +121,8 @@ def test_lint_and_graph_take_the_same_input_options():
     def options(command: click.Command) -> set[str]:
         return {opt for p in command.params if isinstance(p, click.Option) for opt in p.opts}
 
-    shared = {"--var", "--var-file", "--environment", "--workspace", "--no-cache", "-o", "--output", "--config"}
+    shared = {"--var", "--var-file", "--environment", "--workspace", "--no-cache", "-o", "--output", "--config",
+              "--no-env"}
     assert {opt for decorate in _INPUT_OPTIONS for opt in decorate(lambda: None).__click_params__[0].opts} == shared
     assert shared <= options(main.commands["lint"]) and shared <= options(main.commands["graph"])
 

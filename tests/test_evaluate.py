@@ -9,14 +9,11 @@ from ecr_lint.model import Ref, Unknown
 
 from conftest import write
 from ecr_lint.loaders.evaluation import StackLoader
-from ecr_lint.loaders.inputs import root_variables
 
 
 def evaluate(tmp_path, expression: str, extra: str = "", variables: dict | None = None):
     write(tmp_path, {"main.tf": f"{extra}\nlocals {{\n  x = {expression}\n}}\n"})
-    values, errors = root_variables(str(tmp_path), [], variables or {})
-    assert errors == []
-    stack = StackLoader(str(tmp_path), values, [str(tmp_path)]).load()
+    stack = StackLoader(str(tmp_path), variables or {}, [str(tmp_path)]).load()
     assert stack.errors == []
     return stack.module_values["local.x"]  # the root module's locals, as evaluated while loading
 

@@ -89,7 +89,9 @@ resource "aws_ecr_repository" "app" {
 
 def test_tfvars_json_and_var_values_that_are_hcl(tmp_path):
     files = {
-        "main.tf": 'variable "names" {}\nvariable "rotate" {}\n'
+        # Typed: -var values are HCL only for a complex type (an untyped variable takes the raw
+        # text, as Terraform does: tests/test_inputs.py checks that against terraform itself).
+        "main.tf": 'variable "names" {\n  type = list(string)\n}\nvariable "rotate" {\n  type = bool\n}\n'
                    'resource "aws_kms_key" "k" {\n  for_each            = toset(var.names)\n'
                    '  enable_key_rotation = var.rotate\n}\n',
         "terraform.tfvars.json": json.dumps({"names": ["a", "b"], "rotate": True}),

@@ -10,7 +10,7 @@ import os
 import re
 from typing import Any, Callable
 
-from ecr_lint.hcl import tfregex
+from ecr_lint.hcl import cidr, tfregex
 from ecr_lint.hcl.evaluate import (
     MAX_NUMBER_BITS, MAX_STRING, MAX_TREE, Budget, EvalError, Scope, Walk, budget_of, check_collection, check_string,
     checked_number, contains_unknown, deep_plain, merge_unknowns, plain, symbolic, to_bool, to_number, to_string,
@@ -26,10 +26,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {}
 # Terraform functions we deliberately do not evaluate: their result is Unknown, not an error.
 NOT_EVALUATED = {
     "timestamp", "uuid", "uuidv5", "bcrypt", "plantimestamp", "timeadd", "timecmp", "formatdate",
-    "cidrsubnet", "cidrsubnets", "cidrhost", "cidrnetmask", "filebase64", "filebase64sha256",
+    "filebase64", "filebase64sha256",
     "filemd5", "filesha1", "filesha256", "filesha512",
     "rsadecrypt", "textdecodebase64", "textencodebase64", "base64gzip", "pathexpand", "templatestring",
-    "ephemeralasnull", "issensitive", "sha512", "base64sha512", "uuidv4",
+    "ephemeralasnull", "issensitive", "uuidv4",
 }
 
 
@@ -713,7 +713,7 @@ def _urlencode(text: Any) -> Any:
     return quote(to_string(text), safe="")
 
 
-for _algo in ("md5", "sha1", "sha256"):
+for _algo in ("md5", "sha1", "sha256", "sha512"):
     def _hash(text: Any, _algo: str = _algo) -> Any:
         return hashlib.new(_algo, to_string(text).encode()).hexdigest()
 
@@ -723,6 +723,65 @@ for _algo in ("md5", "sha1", "sha256"):
 @function("base64sha256")
 def _base64sha256(text: Any) -> Any:
     return base64.b64encode(hashlib.sha256(to_string(text).encode()).digest()).decode()
+
+
+@function("base64sha512")
+def _base64sha512(text: Any) -> Any:
+    return base64.b64encode(hashlib.sha512(to_string(text).encode()).digest()).decode()
+
+
+@function("csvdecode")
+def _csvdecode(text: Any, scope: Scope) -> Any:
+    """A list of maps, one per row after the header line, every value a string (Terraform's rules:
+    a header is required, every row has as many fields as the header, blank lines are skipped)."""
+    import csv
+    import io
+
+    text = to_string(text)
+    budget = budget_of(scope)
+    budget.build(len(text))  # the rows hold about the text's own size
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""), strict=True) if row]
+    except csv.Error as exc:
+        raise EvalError(f"csvdecode(): invalid CSV: {exc}") from None
+    if not rows:
+        raise EvalError("csvdecode(): missing header line")
+    header, rows = rows[0], rows[1:]
+    if len(set(header)) != len(header):
+        raise EvalError("csvdecode(): duplicate column name in the header line")
+    check_collection(len(rows))
+    budget.build(8 * len(header) * len(rows))
+    for number, row in enumerate(rows, 2):
+        if len(row) != len(header):
+            raise EvalError(f"csvdecode(): line {number}: wrong number of fields")
+    return [dict(zip(header, row)) for row in rows]
+
+
+# --- IP networks (hcl/cidr.py) ---------------------------------------------------------
+
+
+def _whole(value: Any, what: str) -> int:
+    return cidr.whole(to_number(value), what)
+
+
+@function("cidrhost")
+def _cidrhost(prefix: Any, hostnum: Any) -> Any:
+    return cidr.host(to_string(prefix), _whole(hostnum, "hostnum"))
+
+
+@function("cidrnetmask")
+def _cidrnetmask(prefix: Any) -> Any:
+    return cidr.netmask(to_string(prefix))
+
+
+@function("cidrsubnet")
+def _cidrsubnet(prefix: Any, newbits: Any, netnum: Any) -> Any:
+    return cidr.subnet(to_string(prefix), _whole(newbits, "newbits"), _whole(netnum, "netnum"))
+
+
+@function("cidrsubnets")
+def _cidrsubnets(prefix: Any, *newbits: Any) -> Any:
+    return cidr.subnets(to_string(prefix), [_whole(n, "newbits") for n in newbits])
 
 
 # --- files (read only inside the linted tree) -----------------------------------------

@@ -282,7 +282,10 @@ class ModuleInstance:
             which = name_at(0)
             return {"module": self.rel_dir, "root": ".", "cwd": self.loader.root_dir}.get(which, "."), 1
         if root == "terraform":
-            return self.loader.workspace if name_at(0) == "workspace" else Unknown(f"terraform.{name_at(0)}"), 1
+            if name_at(0) == "workspace":
+                self.loader.note("terraform.workspace")  # what depends on it (predicates/environment.py)
+                return self.loader.workspace, 1
+            return Unknown(f"terraform.{name_at(0)}"), 1
         if root in ("each", "count", "self"):
             raise EvalError(f'"{root}" is not available here')
         if root == "module":
@@ -803,5 +806,6 @@ def _convert_variable(value: Any, block: ast.Block) -> Any:
         if type_attr.expr.name == "string" and isinstance(inner, (int, float, bool)):
             return to_string(inner)
     except EvalError:
-        return Unknown(f"variable value {inner!r} does not match its type {type_attr.expr.name}")
+        # Not quoted: the variable may be sensitive (its mark is put on after this conversion).
+        return Unknown(f"the variable's value does not match its type {type_attr.expr.name}")
     return value

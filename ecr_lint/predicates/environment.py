@@ -7,8 +7,11 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from ecr_lint.graph import PASS_THROUGH
 from ecr_lint.hcl.evaluate import plain
 from ecr_lint.model import Resource, Unknown
+
+WORKSPACE = "terraform.workspace"   # the graph node of `terraform.workspace` (loaders/evaluation.py)
 
 # Cyrillic and Greek letters that look like Latin ones (Unicode TR39 confusables, these scripts
 # only): "prоd" with a Cyrillic о must not read as some other environment.
@@ -108,7 +111,10 @@ def production_of(resource: Resource, ctx: Any) -> Production:
 
     Several tags (or variables) may name the environment: production if any of them reads as
     production, unknown if none does and one is unknown. An unknown environment is production
-    unless `unknown_environment = "unknown"`.
+    unless `unknown_environment = "unknown"`. So is one that depends on `terraform.workspace` when
+    no workspace was given: "default" is only what Terraform would pick on this machine, not
+    where the stack is applied (a MUTABLE repository tagged with the workspace must not pass
+    because the linter ran without one).
     """
     config = ctx.config
     if config.environment:
@@ -133,7 +139,44 @@ def production_of(resource: Resource, ctx: Any) -> Production:
         first_other = first_other or f"environment {reading.raw!r} from {source}"
     if undecided is not None:
         return _unknown(undecided, config)
+    assumed = None if config.environment else _assumed_workspace(resource, [s for _, s in candidates], ctx)
+    if assumed:
+        return _unknown(assumed, config)
     return Production(False, first_other)
+
+
+def _assumed_workspace(resource: Resource, sources: list[str], ctx: Any) -> str | None:
+    """Why the environment is not known, when it depends on a workspace nobody gave (else None)."""
+    stack = ctx.stack
+    if getattr(stack, "workspace_from", "") != "default" or WORKSPACE not in ctx.graph:
+        return None
+    for source in sources:
+        if source.startswith("var."):  # the module's variable, and what its value came from
+            starts = [(f"{resource.module}.{source}" if resource.module else source, None)]
+        else:  # a tag: the resource's tags, or the provider's default_tags (tags_all)
+            starts = [(resource.address, "tags"), (resource.provider, "default_tags")]
+        if _reaches_workspace(ctx.graph, starts):
+            return (f"{source} depends on terraform.workspace, and no workspace was given: Terraform's "
+                    f"{stack.workspace!r} would be a guess (give it with --workspace or TF_WORKSPACE, or run "
+                    "`terraform workspace select`)")
+    return None
+
+
+def _reaches_workspace(graph: Any, starts: list[tuple[str, str | None]]) -> bool:
+    """Whether an attribute of a node (None: any) refers to terraform.workspace, directly or
+    through variables, locals, outputs and module calls."""
+    frontier = [edge.target for node, attribute in starts for edge in graph.references(node)
+                if attribute is None or edge.attribute.split(".")[0] == attribute]
+    seen: set[str] = set()
+    while frontier:
+        node = frontier.pop()
+        if node == WORKSPACE:
+            return True
+        if node in seen or graph.kind(node) not in PASS_THROUGH:
+            continue
+        seen.add(node)
+        frontier.extend(edge.target for edge in graph.references(node))
+    return False
 
 
 def _unknown(why: str, config: Any) -> Production:

@@ -31,8 +31,13 @@ def render(report: Report, settings: dict | None = None, **_: object) -> str:
                      f"title={_prop(title)}::{_data(result.address + ': ' + result.message)}")
     for error in report.errors:
         where = f"file={_prop(relative_to(error.file, report.base))}" + (f",line={error.line}" if error.line else "")
-        lines.append(f"::error {where},title=ecr-lint input error::{_data(error.message)}")
+        if error.kind == "warning":
+            lines.append(f"::warning {where},title=ecr-lint input warning::{_data(error.message)}")
+        else:
+            lines.append(f"::error {where},title=ecr-lint input error::{_data(error.message)}")
     lines.extend(f"ecr-lint: {line}" for line in settings_lines(settings))
     failed = sum(1 for r in report.findings if r.status is Status.FAIL)
-    lines.append(f"ecr-lint: {failed} failed, {len(report.findings) - failed} unknown, {len(report.errors)} input error(s)")
+    warnings = sum(1 for e in report.errors if e.kind == "warning")
+    lines.append(f"ecr-lint: {failed} failed, {len(report.findings) - failed} unknown, "
+                 f"{len(report.errors) - warnings} input error(s)" + (f", {warnings} warning(s)" if warnings else ""))
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ errors that fail the run are issues of their own, `check_name` `input-error`/`in
 
 Severity: a failed check of severity error is `critical`, warning `major`, info `info`; an
 unknown verdict (could not be verified) is one step lower: error `major`, warning `minor`,
-info `info`; an input or internal error is `critical`. `blocker` is not used.
+info `info`; an input or internal error is `critical`, an input warning (`input-warning`) `minor`. `blocker` is not used.
 
 Fingerprints are ecr-lint's (rule, address, stack, file: the baseline's, JSON's and SARIF's).
 GitLab shows issues with one fingerprint as one, so when a rule gives several verdicts on one
@@ -78,6 +78,9 @@ def as_list(report: Report) -> list[dict]:
         while fp in taken:
             fp = _hash(fp, "again")
         taken.add(fp)
+        if error.kind == "warning":
+            issues.append(_issue(f"input warning: {error.message}", "input-warning", fp, "minor", path, error.line))
+            continue
         issues.append(_issue(f"{error.kind} error: {error.message}", f"{error.kind}-error", fp, ERROR_SEVERITY,
                              path, error.line))
     return issues

@@ -6,10 +6,11 @@ The text is ASCII (json's escapes); lone surrogates and `##[` CI commands never 
 
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 from ecr_lint import __version__
-from ecr_lint.fingerprint import fingerprint, relative_to, uri
+from ecr_lint.fingerprint import fingerprint, relative_to
 from ecr_lint.model import Report, Result, Status
 from ecr_lint.reporters.escape import json_text
 from ecr_lint.reporters.jsontext import indented
@@ -40,16 +41,39 @@ def settings_dict(settings: dict | None, base: str) -> dict:
                          else relative_to(item["source"], base)} for item in settings.get("relaxed", [])]}
 
 
+def inputs_list(report: Report) -> list[dict]:
+    """Per stack: the workspace and where it came from, and every source that set its variables, in
+    Terraform's precedence order: files by path, TF_VAR_ environment variables and --var by name
+    (values are never shown), so that an auditor can reproduce the verdicts."""
+    base = report.base
+
+    def source(item: dict) -> dict:
+        out = dict(item)
+        if "file" in out:
+            out["file"] = relative_to(out["file"], base)
+        if os.path.isabs(out.get("via", "")):
+            out["via"] = relative_to(out["via"], base)
+        return out
+
+    return [{**entry, "stack": relative_to(entry["stack"], base),
+             "sources": [source(s) for s in entry.get("sources", [])]} for entry in report.inputs]
+
+
 def as_dict(report: Report, settings: dict | None = None) -> dict:
     findings = report.findings
+    errors = [e for e in report.errors if e.kind != "warning"]
+    warnings = [e for e in report.errors if e.kind == "warning"]
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ecr-lint", "version": __version__},
         "findings": [_result(r, report.base) for r in findings],
         "results": [_result(r, report.base) for r in report.results],
         "errors": [{"file": relative_to(e.file, report.base), "line": e.line, "message": e.message, "kind": e.kind,
-                    **({"baselined": True} if e.baselined else {})} for e in report.errors],
+                    **({"baselined": True} if e.baselined else {})} for e in errors],
+        "warnings": [{"file": relative_to(e.file, report.base), "line": e.line, "message": e.message}
+                     for e in warnings],
         "config": settings_dict(settings, report.base),
+        "inputs": inputs_list(report),
         "summary": {
             "stacks": len(report.stacks),
             "rules": len(report.rules),
@@ -57,7 +81,8 @@ def as_dict(report: Report, settings: dict | None = None) -> dict:
             "unknown": sum(1 for r in findings if r.status is Status.UNKNOWN),
             "passed": sum(1 for r in report.results if r.status is Status.PASS),
             "suppressed": len(report.suppressed),
-            "errors": len(report.errors),
+            "errors": len(errors),
+            "warnings": len(warnings),
         },
         **({"baseline": _baseline(report)} if report.baseline is not None else {}),
     }

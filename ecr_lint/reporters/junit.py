@@ -11,7 +11,7 @@
   that gives several verdicts on one resource (e.g. one per policy statement) is one testcase
   whose failure lists them all. Suppressed results are `<skipped>` with the reason; passes have
   no child. Input and internal errors are `<error>` testcases named by file and line (a known one
-  recorded in the baseline is `<skipped>`, as it does not fail the run).
+  recorded in the baseline is `<skipped>`, as it does not fail the run; so is an input warning).
 - Text from the linted tree is escaped; characters XML 1.0 forbids become visible escapes.
 """
 
@@ -112,7 +112,8 @@ def _add_results(suite: _Suite, label: str, results: list[Result], report: Repor
 def _add_error(suite: _Suite, label: str, error: InputError, base: str, taken: set[tuple[str, str]]) -> None:
     file = relative_to(error.file, base)
     where = f"{file}:{error.line}" if error.line else file
-    classname, name, n = _classname(label, f"{error.kind}-error"), where, 1
+    kind = "input-warning" if error.kind == "warning" else f"{error.kind}-error"
+    classname, name, n = _classname(label, kind), where, 1
     while (classname, name) in taken:   # GitLab keeps only the first of two tests with one name
         n += 1
         name = f"{where} ({n})"
@@ -121,6 +122,8 @@ def _add_error(suite: _Suite, label: str, error: InputError, base: str, taken: s
     if error.baselined:
         suite.child(case, "skipped", f"known input error, recorded in the baseline: {error.message}",
                     f"{where}: {error.message}")
+    elif error.kind == "warning":
+        suite.child(case, "skipped", f"warning: {error.message}", f"{where}: {error.message}")
     else:
         suite.child(case, "error", error.message, f"{where}: {error.message}", type=error.kind)
 

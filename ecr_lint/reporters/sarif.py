@@ -1,6 +1,7 @@
 """SARIF 2.1.0, for GitHub code scanning and other viewers.
 
-The run's `properties` name the config files used and what they relaxed; the text is ASCII with
+The run's `properties` name the config files used and what they relaxed, and each stack's inputs
+(workspace, var files, TF_VAR_ and --var names: reporters/json.py); the text is ASCII with
 no lone surrogate and no `##[` CI command (reporters/escape.py).
 """
 
@@ -9,10 +10,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_lint import __version__
-from ecr_lint.fingerprint import fingerprint, relative_to, uri
+from ecr_lint.fingerprint import fingerprint, uri
 from ecr_lint.model import Report, Severity, Status
 from ecr_lint.reporters.escape import json_text
-from ecr_lint.reporters.json import settings_dict
+from ecr_lint.reporters.json import inputs_list, settings_dict
 from ecr_lint.reporters.jsontext import indented
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -62,7 +63,7 @@ def as_dict(report: Report, settings: dict | None = None) -> dict:
             entry["ruleIndex"] = index[result.rule_id]
         results.append(entry)
     notifications = [{
-        "level": "error",
+        "level": "warning" if error.kind == "warning" else "error",
         "message": {"text": error.message},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(error.file, report.base)},
                                             **({"region": {"startLine": error.line}} if error.line else {})}}],
@@ -76,7 +77,7 @@ def as_dict(report: Report, settings: dict | None = None) -> dict:
             "invocations": [{"executionSuccessful": not any(e.kind == "internal" for e in report.errors),
                              "toolExecutionNotifications": notifications}],
             "results": results,
-            "properties": {"config": settings_dict(settings, report.base)},
+            "properties": {"config": settings_dict(settings, report.base), "inputs": inputs_list(report)},
         }],
     }
 

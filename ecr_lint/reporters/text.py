@@ -40,10 +40,10 @@ def render(report: Report, color: bool = False, settings: dict | None = None, fa
                 lines.append(f"    fix: {display(' '.join(rule.remediation.split()))}")
         lines.append("")
     for error in report.errors:
-        kind = "internal error" if error.kind == "internal" else "error"
+        kind = {"internal": "internal error", "warning": "warning"}.get(error.kind, "error")
         where = _display(error.file) + (f":{error.line}" if error.line else "")
         lines.append("- " + _style(f"{where}: {kind}{' (in the baseline)' if error.baselined else ''}: "
-                                   f"{display(error.message)}", "31", color))
+                                   f"{display(error.message)}", "33" if error.kind == "warning" else "31", color))
     if show_suppressed:
         lines.extend(_suppressed_line(r) for r in report.suppressed)
     lines.extend(settings_lines(settings))
@@ -83,13 +83,16 @@ def _summary(report: Report, fail_on: str, color: bool) -> list[str]:
     findings = report.findings
     counts = {level: sum(1 for r in findings if r.severity is level) for level in Severity}
     unknown = sum(1 for r in findings if r.status is Status.UNKNOWN)
-    inputs = [e for e in report.errors if e.kind != "internal"]
-    internal = len(report.errors) - len(inputs)
+    inputs = [e for e in report.errors if e.kind == "input"]
+    warnings = sum(1 for e in report.errors if e.kind == "warning")
+    internal = sum(1 for e in report.errors if e.kind == "internal")
     levels = ", ".join(_count(counts[level], name) for level, name in _LEVELS
                        if counts[level] or level is not Severity.INFO)
     parts = [f"{_count(len(findings), 'finding')} ({levels}{f'; {unknown} unknown' if unknown else ''})",
              f"{sum(1 for r in report.results if r.status is Status.PASS)} passed",
              f"{len(report.suppressed)} suppressed", _count(len(inputs), "input error")]
+    if warnings:
+        parts.append(_count(warnings, "warning"))
     if internal:
         parts.append(_count(internal, "internal error"))
     summary = f"{len(report.stacks)} stack(s), {len(report.rules)} rule(s): {', '.join(parts)}"
