@@ -481,3 +481,33 @@ def test_the_merged_stack_is_what_terraform_plans(tf_required, moto_server, tmp_
     assert after["aws_ecr_repository.web"]["encryption_configuration"][0]["encryption_type"] == "AES256"
     assert after["module.extra.aws_ecr_repository.this"]["image_tag_mutability"] == "MUTABLE"
     assert after["aws_ecr_repository.app"]["tags_all"] == {"Owner": "platform", "Environment": "prod"}
+
+
+def test_in_plan_mode_findings_and_suppressions_follow_the_override_too(tmp_path, monkeypatch):
+    """A plan's findings take their place from the source: the override's, and a suppression in the
+    override block applies to the plan's resource as to the HCL one."""
+    import shutil
+
+    from conftest import REPO
+
+    source = tmp_path / "seed"
+    shutil.copytree(os.path.join(REPO, "fixtures", "seed_as_written"), source)
+    write(source, {"main_override.tf": """\
+        # ecr-lint:ignore ECR003 reason="a mirror, tags are upstream's, OPS-3"
+        resource "aws_ecr_repository" "fileflow" {
+          image_tag_mutability = var.image_tag_mutability
+          image_scanning_configuration {
+            scan_on_push = var.scan_on_push
+          }
+        }
+        """})
+    monkeypatch.chdir(source)
+    plan = os.path.join(REPO, "fixtures", "plans", "seed_as_written.plan.json")
+    result = CliRunner().invoke(main, [plan, "--source-root", ".", "--no-cache", "--format", "json",
+                                       "--select", "ECR002,ECR003"], catch_exceptions=False)
+    report = json.loads(result.output)
+    assert report["errors"] == []
+    override = os.path.relpath(source / "main_override.tf", REPO)  # plan mode: relative to the plan's repository
+    assert {(r["rule_id"], r["status"], r["file"], r["line"]) for r in report["results"]} == {
+        ("ECR003", "suppressed", override, 3), ("ECR002", "pass", override, 4)}
+    assert result.exit_code == 0
