@@ -40,8 +40,8 @@ def located(report: dict) -> set[tuple[str, str, str, str, int]]:
 
 def test_a_folder_of_only_tofu_files_is_a_stack(tmp_path, monkeypatch):
     # Before: "no .tf files found here", exit 2, nothing linted.
-    write(tmp_path, {"main.tofu": REPOSITORY % "MUTABLE",
-                     "more.tofu.json": json.dumps({"resource": {"aws_kms_key": {"k": {"enable_key_rotation": False}}}})})
+    key = {"resource": {"aws_kms_key": {"k": {"enable_key_rotation": False}}}}
+    write(tmp_path, {"main.tofu": REPOSITORY % "MUTABLE", "more.tofu.json": json.dumps(key)})
     code, report = lint_json(tmp_path, "--select", "ECR003,ECR010", monkeypatch=monkeypatch)
     assert (code, report["errors"]) == (1, [])
     assert located(report) == {("ECR003", "aws_ecr_repository.app", "fail", "main.tofu", 3),
@@ -75,8 +75,8 @@ def test_x_tofu_replaces_x_tf_and_the_shadowed_file_is_said(tmp_path, monkeypatc
 
 
 def test_tofu_override_files_are_merged(tmp_path, monkeypatch):
-    write(tmp_path, {"main.tofu": REPOSITORY % "IMMUTABLE",
-                     "main_override.tofu": 'resource "aws_ecr_repository" "app" {\n  image_tag_mutability = "MUTABLE"\n}\n'})
+    override = 'resource "aws_ecr_repository" "app" {\n  image_tag_mutability = "MUTABLE"\n}\n'
+    write(tmp_path, {"main.tofu": REPOSITORY % "IMMUTABLE", "main_override.tofu": override})
     code, report = lint_json(tmp_path, "--select", "ECR003", monkeypatch=monkeypatch)
     assert (code, report["errors"]) == (1, [])
     assert located(report) == {("ECR003", "aws_ecr_repository.app", "fail", "main_override.tofu", 2)}
