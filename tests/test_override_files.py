@@ -450,13 +450,11 @@ def test_terraform_rejects_the_same_overrides_at_the_same_place(tf_required, tmp
     assert code == 2
 
 
-@pytest.mark.terraform
-def test_the_merged_stack_is_what_terraform_plans(tf_required, moto_server, tmp_path, monkeypatch):
-    """ecr-lint's verdicts on the HCL with override files equal its verdicts on Terraform's own plan
-    of it (the plan is Terraform's merge), with the same file and line for every finding."""
+def _planned_and_linted(tmp_path, monkeypatch, moto_server, files: dict, rules: str) -> tuple[dict, dict, dict]:
+    """(Terraform's plan of the stack, ecr-lint's report on the HCL, ecr-lint's report on the plan)."""
     import tfharness as h
 
-    stack = write(tmp_path / "stack", STACK)
+    stack = write(tmp_path / "stack", files)
     moto_server.reset()
     with h.TfWorkspace(stack, moto_server.endpoint) as ws:
         ws.init()
@@ -464,13 +462,19 @@ def test_the_merged_stack_is_what_terraform_plans(tf_required, moto_server, tmp_
         plan = ws.show_json(ws.plan("tfplan"))
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(json.dumps(plan))
-    code, from_hcl = lint_json(stack, "--select", RULES, monkeypatch=monkeypatch)
-    assert (code, from_hcl["errors"]) == (1, [])
+    _, from_hcl = lint_json(stack, "--select", rules, monkeypatch=monkeypatch)
     monkeypatch.chdir(stack)
     result = CliRunner().invoke(main, [str(plan_file), "--source-root", ".", "--no-cache", "--format", "json",
-                                       "--select", RULES], catch_exceptions=False)
-    from_plan = json.loads(result.output)
-    assert from_plan["errors"] == []
+                                       "--select", rules], catch_exceptions=False)
+    return plan, from_hcl, json.loads(result.output)
+
+
+@pytest.mark.terraform
+def test_the_merged_stack_is_what_terraform_plans(tf_required, moto_server, tmp_path, monkeypatch):
+    """ecr-lint's verdicts on the HCL with override files equal its verdicts on Terraform's own plan
+    of it (the plan is Terraform's merge), with the same file and line for every finding."""
+    plan, from_hcl, from_plan = _planned_and_linted(tmp_path, monkeypatch, moto_server, STACK, RULES)
+    assert from_hcl["errors"] == from_plan["errors"] == []
     assert verdicts(from_hcl) == verdicts(from_plan) == EXPECTED
     assert located(from_hcl) == located(from_plan)
     # What Terraform itself merged, read from the plan: the values the verdicts rest on.
@@ -481,6 +485,60 @@ def test_the_merged_stack_is_what_terraform_plans(tf_required, moto_server, tmp_
     assert after["aws_ecr_repository.web"]["encryption_configuration"][0]["encryption_type"] == "AES256"
     assert after["module.extra.aws_ecr_repository.this"]["image_tag_mutability"] == "MUTABLE"
     assert after["aws_ecr_repository.app"]["tags_all"] == {"Owner": "platform", "Environment": "prod"}
+
+
+FULL_TAGS = {"Owner": "platform", "CostCenter": "cc-1", "Environment": "prod", "Lifecycle": "permanent",
+             "DataClass": "internal", "Service": "app"}
+JSON_STACK = {
+    # A .tf.json base: nested blocks are arguments holding objects; two provider configurations.
+    "main.tf.json": json.dumps({
+        "provider": {"aws": [
+            {"region": "ap-northeast-2", "default_tags": {"tags": FULL_TAGS}},
+            {"alias": "west", "region": "us-west-2", "default_tags": {"tags": FULL_TAGS}},
+        ]},
+        "resource": {"aws_ecr_repository": {
+            "json": {"name": "json", "image_tag_mutability": "IMMUTABLE",
+                     "image_scanning_configuration": {"scan_on_push": True}},
+            "west": {"provider": "aws.west", "name": "west", "image_tag_mutability": "IMMUTABLE",
+                     "image_scanning_configuration": {"scan_on_push": True}},
+        }},
+    }, indent=2) + "\n",
+    # An HCL override: count and a block in place of the JSON argument; the aliased provider's tags.
+    "override.tf": """\
+        resource "aws_ecr_repository" "json" {
+          count = 2
+          name  = "json-${count.index}"
+          image_scanning_configuration {
+            scan_on_push = false
+          }
+        }
+
+        provider "aws" {
+          alias = "west"
+          default_tags {
+            tags = { Owner = "platform", Environment = "prod" }
+          }
+        }
+        """,
+}
+
+
+@pytest.mark.terraform
+def test_an_hcl_override_of_a_json_stack_is_what_terraform_plans(tf_required, moto_server, tmp_path, monkeypatch):
+    plan, from_hcl, from_plan = _planned_and_linted(tmp_path, monkeypatch, moto_server, JSON_STACK,
+                                                    "ECR002,ECR003,ECR007")
+    assert from_hcl["errors"] == from_plan["errors"] == []
+    expected = {(rule, f"aws_ecr_repository.json[{i}]", status) for i in (0, 1)
+                for rule, status in (("ECR002", "fail"), ("ECR003", "pass"), ("ECR007", "pass"))}
+    expected |= {("ECR002", "aws_ecr_repository.west", "pass"), ("ECR003", "aws_ecr_repository.west", "pass"),
+                 ("ECR007", "aws_ecr_repository.west", "fail")}
+    assert verdicts(from_hcl) == verdicts(from_plan) == expected
+    assert located(from_hcl) == located(from_plan)
+    assert {(r["rule_id"], r["file"], r["line"]) for r in from_hcl["results"] if r["rule_id"] == "ECR002"
+            and r["status"] == "fail"} == {("ECR002", "override.tf", 4)}
+    after = {rc["address"]: rc["change"]["after"] for rc in plan["resource_changes"]}
+    assert after["aws_ecr_repository.json[1]"]["image_scanning_configuration"] == [{"scan_on_push": False}]
+    assert after["aws_ecr_repository.west"]["tags_all"] == {"Owner": "platform", "Environment": "prod"}
 
 
 def test_in_plan_mode_findings_and_suppressions_follow_the_override_too(tmp_path, monkeypatch):
@@ -511,3 +569,15 @@ def test_in_plan_mode_findings_and_suppressions_follow_the_override_too(tmp_path
     assert {(r["rule_id"], r["status"], r["file"], r["line"]) for r in report["results"]} == {
         ("ECR003", "suppressed", override, 3), ("ECR002", "pass", override, 4)}
     assert result.exit_code == 0
+
+
+def test_a_json_provider_s_default_tags_count(tmp_path, monkeypatch):
+    # Found by the plan comparison above: in .tf.json, default_tags is an argument holding an object
+    # (or a list of them), which ecr-lint did not read (every tag was reported missing).
+    for form in ({"tags": FULL_TAGS}, [{"tags": FULL_TAGS}]):
+        write(tmp_path, {"main.tf.json": json.dumps({
+            "provider": {"aws": {"region": "ap-northeast-2", "default_tags": form}},
+            "resource": {"aws_ecr_repository": {"app": {"name": "app"}}}})})
+        code, report = lint_json(tmp_path, "--select", "ECR007", monkeypatch=monkeypatch)
+        assert (code, report["errors"]) == (0, [])
+        assert verdicts(report) == {("ECR007", "aws_ecr_repository.app", "pass")}

@@ -584,13 +584,9 @@ class ModuleInstance:
             address = self.addr(f"provider.{key}")
             self.loader.graph.add_node(address, "provider")
             default_tags = None
-            for block in body.blocks:
-                if block.type == "default_tags":
-                    tags_attr = block.body.attributes.get("tags")
-                    if tags_attr is not None:
-                        with self.loader.evaluating(address, "default_tags.tags"):
-                            default_tags = self.eval_attr(tags_attr.expr, self.scope, f"{address}.default_tags",
-                                                          _at(decl, tags_attr))
+            for node, at in _default_tags(decl):
+                with self.loader.evaluating(address, "default_tags.tags"):
+                    default_tags = self.eval_attr(node, self.scope, f"{address}.default_tags", at)
             providers[key] = ProviderInfo(address, default_tags)
         return providers
 
@@ -781,6 +777,21 @@ def _shadowed(config: ModuleConfig) -> list[Unresolved]:
                                     f"reads {name} and ignores every .tofu file; lint the plan to check what "
                                     "Terraform applies", path, 0))
     return out
+
+
+def _default_tags(decl: Decl) -> list[tuple[ast.Node, tuple[str, int]]]:
+    """The `tags` expressions of a provider's default_tags, and where each is written: nested blocks
+    in HCL; in .tf.json an argument holding an object (or a list of them)."""
+    body = decl.block.body
+    found = [(b.body.attributes["tags"].expr, _at(decl, b.body.attributes["tags"])) for b in body.blocks
+             if b.type == "default_tags" and "tags" in b.body.attributes]
+    attr = body.attributes.get("default_tags")
+    if attr is not None:
+        for obj in attr.expr.items if isinstance(attr.expr, ast.TupleExpr) else (attr.expr,):
+            if isinstance(obj, ast.ObjectExpr):
+                found += [(value, _at(decl, attr)) for key, value in obj.items
+                          if isinstance(key, ast.Lit) and key.value == "tags"]
+    return found
 
 
 def _at(decl: Decl, attr: ast.Attribute) -> tuple[str, int]:
