@@ -37,7 +37,7 @@ def suffix_of(name: str) -> str:
 
 
 def is_override(name: str) -> bool:
-    stem = name[: -len(suffix_of(name))] if suffix_of(name) else name
+    stem = name[: len(name) - len(suffix_of(name))]
     return stem == "override" or stem.endswith("_override")
 
 
@@ -62,7 +62,8 @@ def merge_body(base: ast.Body, over: ast.Body, keep_blocks: bool = False) -> ast
     block_types = {_nested_type(b) for b in over_blocks}
     attributes = {n: a for n, a in base.attributes.items() if n not in block_types}
     attributes.update(over.attributes)
-    blocks = tuple(b for b in base.blocks if _nested_type(b) not in block_types and b.type not in over.attributes)
+    blocks = tuple(b for b in base.blocks
+                   if _nested_type(b) not in block_types and _nested_type(b) not in over.attributes)
     return dataclasses.replace(base, attributes=attributes, blocks=blocks + tuple(over_blocks))
 
 
