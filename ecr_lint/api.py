@@ -12,6 +12,7 @@ from ecr_lint.config import Config, repository_root
 from ecr_lint.engine import run_cross_stack
 from ecr_lint.loaders.module import ModuleConfig, reading_roots
 from ecr_lint.loaders.inputs import var_files_by_stack
+from ecr_lint.loaders.override import CONFIG_SUFFIXES
 from ecr_lint.model import InputError, Report, Severity
 from ecr_lint.stack import Stack
 
@@ -54,7 +55,7 @@ def discover(paths: Iterable[str], exclude: tuple[str, ...] = (),
         if not os.path.exists(path):
             errors.append(InputError(path, 0, "no such file or directory"))
         elif os.path.isfile(path):
-            if path.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")):
+            if path.endswith((*CONFIG_SUFFIXES, ".tfvars", ".tfvars.json")):
                 dirs.append(os.path.dirname(path) or ".")
             else:
                 plans.append(path)  # told apart by content: the plan loader says if it is not a plan
@@ -62,7 +63,7 @@ def discover(paths: Iterable[str], exclude: tuple[str, ...] = (),
             found, unreadable = _stack_dirs(path, exclude, bases, inside)
             errors.extend(unreadable)
             if not found and not unreadable:
-                errors.append(InputError(path, 0, "no .tf files found here"))
+                errors.append(InputError(path, 0, "no .tf files found here (nor .tf.json, .tofu or .tofu.json)"))
             dirs.extend(found)
     unique = list(dict.fromkeys(os.path.normpath(d) for d in dirs))
     return unique, plans, errors
@@ -114,7 +115,7 @@ def _stack_dirs(path: str, exclude: tuple[str, ...], bases: list[str],
                     continue
                 kept.append(name)
             subdirs[:] = kept
-            if any(f.endswith((".tf", ".tf.json")) and not f.startswith(".") for f in files) \
+            if any(f.endswith(CONFIG_SUFFIXES) and not f.startswith(".") for f in files) \
                     and not _excluded(current, exclude, bases):
                 found.append(current)
     return found, errors

@@ -15,8 +15,9 @@ import subprocess
 from ecr_lint.api import call_graph, discover
 from ecr_lint.config import Config
 from ecr_lint.loaders.module import module_files, reading_roots
+from ecr_lint.loaders.override import CONFIG_SUFFIXES
 
-TERRAFORM_FILES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+TERRAFORM_FILES = (*CONFIG_SUFFIXES, ".tfvars", ".tfvars.json")
 
 
 def staged_removals(directory: str = ".") -> list[str]:

@@ -104,8 +104,8 @@ def _check_resource(rule: Rule, severity: Severity, resource: Resource, ctx: Rul
     unknowns = [v for v in verdicts if v.status is Status.UNKNOWN]
     chosen = failures or unknowns[:1] or [next((v for v in verdicts if v.message), Verdict(Status.PASS, ""))]
     for verdict in chosen:
-        yield _result(rule, severity, resource.address, resource.span.file, resource.line_of(verdict.attribute),
-                      verdict, ctx.config, resource.stack)
+        file, line = resource.location_of(verdict.attribute)  # an override file's, where it set the attribute
+        yield _result(rule, severity, resource.address, file, line, verdict, ctx.config, resource.stack)
 
 
 def _result(rule: Rule, severity: Severity, address: str, file: str, line: int, verdict: Verdict,

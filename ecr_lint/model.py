@@ -80,13 +80,21 @@ class Resource:
     attribute_lines: dict[str, int] = field(default_factory=dict)
     provider: str = "aws"
     stack: str = ""       # the root stack directory this resource belongs to
+    # The file of each top-level argument or block written elsewhere than span.file (merged in from
+    # an override file), and the override blocks merged into the declaration (suppressions there apply).
+    attribute_files: dict[str, str] = field(default_factory=dict)
+    overrides: tuple[SourceSpan, ...] = ()
 
     def line_of(self, attribute: str | None) -> int:
+        return self.location_of(attribute)[1]
+
+    def location_of(self, attribute: str | None) -> tuple[str, int]:
+        """(file, line) of an attribute (its top-level argument or block), else of the declaration."""
         if attribute:
             top = attribute.split(".")[0]
             if top in self.attribute_lines:
-                return self.attribute_lines[top]
-        return self.span.line
+                return self.attribute_files.get(top, self.span.file), self.attribute_lines[top]
+        return self.span.file, self.span.line
 
 
 @dataclass(frozen=True)

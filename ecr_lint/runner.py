@@ -56,6 +56,7 @@ def outcome_of(stack: Any, results: list[Result], errors: list[InputError]) -> O
 
     exports, imports = ssm_summary(stack)
     spans = [(r.span.file, r.span.line, r.span.end_line, r.address) for r in stack.resources]
+    spans += [(o.file, o.line, o.end_line, r.address) for r in stack.resources for o in r.overrides]
     spans += [(u.file, u.line, u.line, u.address) for u in stack.unresolved]
     spans += list(stack.module_calls)
     masker = redact.stack_masker(stack)

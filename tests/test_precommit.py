@@ -153,3 +153,17 @@ def test_under_the_hook_producers_elsewhere_in_the_repository_are_known(team_rep
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no linted stack exports" not in done.stdout
     assert "1 stack(s)" in done.stdout  # fileflow (the producer) was read, not reported
+
+
+def test_opentofu_files_are_passed_to_the_hook_and_lint_their_stack(team_repo, pre_commit_home):
+    write(team_repo, {
+        "stacks/tofu/main.tofu": 'resource "aws_ecr_repository" "tofu" {\n  name = "tofu"\n'
+                                 '  image_tag_mutability = "IMMUTABLE"\n}\n',
+        "stacks/tofu/main_override.tofu": 'resource "aws_ecr_repository" "tofu" {\n'
+                                          '  image_tag_mutability = "MUTABLE"\n}\n',
+    })
+    _git(team_repo, "add", "-A")
+    done = run_hook(team_repo, pre_commit_home, "--files", "stacks/tofu/main_override.tofu")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "stacks/tofu/main_override.tofu:2  error  ECR003  aws_ecr_repository.tofu" in done.stdout
+    assert "1 stack(s)" in done.stdout

@@ -129,6 +129,10 @@ class Attribute:
     name: str
     expr: Node
     line: int
+    # Where it was written when that is not its declaration's file: set on the parts an override
+    # file merged in (loaders/override.py), so that a finding points at the override. "" = the
+    # declaration's own file (the parser never sets it).
+    file: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +142,7 @@ class Block:
     body: "Body"
     line: int
     end_line: int
+    file: str = ""   # as Attribute.file
 
 
 @dataclass(frozen=True, slots=True)

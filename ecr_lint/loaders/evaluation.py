@@ -48,6 +48,7 @@ class Instance:
     value: ObjectValue | None = None
     evaluating: bool = False
     attribute_lines: dict = field(default_factory=dict)
+    attribute_files: dict = field(default_factory=dict)   # those merged in from an override file
 
 
 class StackLoader:
@@ -87,6 +88,8 @@ class StackLoader:
             extra = {"max_bytes": self.max_file_bytes} if self.max_file_bytes else {}
             self.module_cache[directory] = load_module(directory, self.parse_file, self.reader.roots, **extra)
         config = self.module_cache[directory]
+        if directory not in self.configs:
+            self.unresolved.extend(_shadowed(config))
         self.configs[directory] = config
         self.reader.record.merge(config.record)
         return config
@@ -189,7 +192,7 @@ class ModuleInstance:
         elif "default" in decl.block.body.attributes:
             default = decl.block.body.attributes["default"]
             with self.loader.evaluating(self.addr(f"var.{name}")):
-                value = self.eval_attr(default.expr, self.scope, f"var.{name}", (decl.file, default.line))
+                value = self.eval_attr(default.expr, self.scope, f"var.{name}", _at(decl, default))
         else:
             value = Unknown(f"var.{name} has no default and no value was given", (), "${var.%s}" % name)
         converted = _convert_variable(value, decl.block)
@@ -238,7 +241,7 @@ class ModuleInstance:
         self.output_cache[name] = Unknown(f"output {name} refers to itself (a cycle)")
         attr = decl.block.body.attributes.get("value")
         with self.loader.evaluating(self.addr(f"output.{name}")):
-            value = self.eval_attr(attr.expr, self.scope, f"output.{name}", (decl.file, attr.line)) if attr else None
+            value = self.eval_attr(attr.expr, self.scope, f"output.{name}", _at(decl, attr)) if attr else None
         if self.declared_sensitive(decl.block, f"output.{name}"):
             value = self.evaluator.mark(value)
         self.output_cache[name] = value
@@ -369,8 +372,8 @@ class ModuleInstance:
         if "count" in attrs:
             with self.loader.evaluating(base, "count"):
                 count = self.eval_attr(attrs["count"].expr, self.scope, f"{base}.count",
-                                       (decl.file, attrs["count"].line))
-            self.sensitive_keys(count, decl.file, attrs["count"].line, f"{base}: count")  # still numbered
+                                       _at(decl, attrs["count"]))
+            self.sensitive_keys(count, *_at(decl, attrs["count"]), f"{base}: count")  # still numbered
             n = _count_of(plain(count))
             if isinstance(n, Unknown):
                 note = f"count is unknown: {n.reason}"
@@ -381,9 +384,9 @@ class ModuleInstance:
         elif "for_each" in attrs:
             with self.loader.evaluating(base, "for_each"):
                 each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"{base}.for_each",
-                                            (decl.file, attrs["for_each"].line)))
+                                            _at(decl, attrs["for_each"])))
             items = ("for_each is derived from a sensitive value"
-                     if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"{base}: for_each")
+                     if self.sensitive_keys(each, *_at(decl, attrs["for_each"]), f"{base}: for_each")
                      else self.for_each_items(decl, each))
             if isinstance(items, str):
                 note = items
@@ -465,7 +468,7 @@ class ModuleInstance:
             scope = self.scope.child(**inst.names) if inst.names else self.scope
             mode = "data" if block.type == "data" else "managed"
             data = self.eval_body(block.body, scope, inst.address, "", inst.attribute_lines, top=True,
-                                  file=inst.decl.file)
+                                  file=inst.decl.file, files=inst.attribute_files)
             type_ = block.labels[0]
             if mode == "managed" and type_ == "aws_ssm_parameter" and "value" in data:
                 data["value"] = self.evaluator.mark(data["value"])  # sensitive in the provider's schema
@@ -484,7 +487,10 @@ class ModuleInstance:
         return inst.value
 
     def eval_body(self, body: ast.Body, scope: Scope, node: str, prefix: str,
-                  lines: dict | None = None, top: bool = False, file: str | None = None) -> dict:
+                  lines: dict | None = None, top: bool = False, file: str | None = None,
+                  files: dict | None = None) -> dict:
+        """A block's arguments and nested blocks, evaluated. `lines` (and `files`, for the parts an
+        override file merged in) receive where each top-level name is written."""
         out: dict[str, Any] = {}
         for attr in body.attributes.values():
             if top and attr.name in META_ARGUMENTS:
@@ -492,21 +498,28 @@ class ModuleInstance:
             path = f"{prefix}{attr.name}"
             with self.loader.evaluating(node, path):
                 out[attr.name] = self.eval_attr(attr.expr, scope, f"{node}.{path}",
-                                                (file, attr.line) if file else None)
+                                                (attr.file or file, attr.line) if file else None)
             if lines is not None:
                 lines[attr.name] = attr.line
+                if attr.file and files is not None:
+                    files[attr.name] = attr.file
         for block in body.blocks:
             if top and block.type in ("lifecycle", "provisioner", "connection"):
                 continue
-            if lines is not None:
-                lines.setdefault(block.type if block.type != "dynamic" else block.labels[0], block.line)
+            name = block.type if block.type != "dynamic" else block.labels[0]
+            if lines is not None and name not in lines:
+                lines[name] = block.line
+                if block.file and files is not None:
+                    files[name] = block.file
+            inner_file = (block.file or file) if file else None
             if block.type == "dynamic" and block.labels:
                 out.setdefault(block.labels[0], [])
-                out[block.labels[0]] = self.dynamic(block, scope, node, prefix, out[block.labels[0]], file)
+                out[block.labels[0]] = self.dynamic(block, scope, node, prefix, out[block.labels[0]], inner_file)
                 continue
             out.setdefault(block.type, [])
             if isinstance(out[block.type], list):
-                out[block.type].append(self.eval_body(block.body, scope, node, f"{prefix}{block.type}.", file=file))
+                out[block.type].append(self.eval_body(block.body, scope, node, f"{prefix}{block.type}.",
+                                                      file=inner_file))
         return out
 
     def dynamic(self, block: ast.Block, scope: Scope, node: str, prefix: str, existing: Any,
@@ -569,18 +582,14 @@ class ModuleInstance:
             local_name = decl.block.labels[0]
             alias_attr = body.attributes.get("alias")
             alias = plain(self.eval_attr(alias_attr.expr, self.scope, "provider.alias",
-                                         (decl.file, alias_attr.line))) if alias_attr else None
+                                         _at(decl, alias_attr))) if alias_attr else None
             key = f"{local_name}.{alias}" if isinstance(alias, str) else local_name
             address = self.addr(f"provider.{key}")
             self.loader.graph.add_node(address, "provider")
             default_tags = None
-            for block in body.blocks:
-                if block.type == "default_tags":
-                    tags_attr = block.body.attributes.get("tags")
-                    if tags_attr is not None:
-                        with self.loader.evaluating(address, "default_tags.tags"):
-                            default_tags = self.eval_attr(tags_attr.expr, self.scope, f"{address}.default_tags",
-                                                          (decl.file, tags_attr.line))
+            for node, at in _default_tags(decl):
+                with self.loader.evaluating(address, "default_tags.tags"):
+                    default_tags = self.eval_attr(node, self.scope, f"{address}.default_tags", at)
             providers[key] = ProviderInfo(address, default_tags)
         return providers
 
@@ -590,6 +599,7 @@ class ModuleInstance:
         call_address = self.addr(f"module.{name}")
         self.loader.graph.add_node(call_address, "module")
         self.loader.module_calls.append((decl.file, decl.block.line, decl.block.end_line, call_address))
+        self.loader.module_calls.extend((o.file, o.line, o.end_line, call_address) for o in decl.overrides)
         source = plain(self.eval_attr(attrs["source"].expr, self.scope, f"module.{name}.source")) if "source" in attrs else None
         directory = self.module_directory(name, source, attrs, decl)
         if isinstance(directory, Unresolved):
@@ -627,7 +637,7 @@ class ModuleInstance:
                 if arg in ("source", "version", "providers", "count", "for_each", "depends_on"):
                     continue
                 with self.loader.evaluating(f"{prefix}.var.{arg}"):
-                    inputs[arg] = self.eval_attr(attr.expr, scope, f"module.{name}.{arg}", (decl.file, attr.line))
+                    inputs[arg] = self.eval_attr(attr.expr, scope, f"module.{name}.{arg}", _at(decl, attr))
             child_instance.inputs = inputs
             return child_instance
 
@@ -635,9 +645,9 @@ class ModuleInstance:
         block_name = f"module.{name}"
         if "for_each" in attrs:
             each = plain(self.eval_attr(attrs["for_each"].expr, self.scope, f"module.{name}.for_each",
-                                        (decl.file, attrs["for_each"].line)))
+                                        _at(decl, attrs["for_each"])))
             items = ("for_each is derived from a sensitive value"
-                     if self.sensitive_keys(each, decl.file, attrs["for_each"].line, f"{call_address}: for_each")
+                     if self.sensitive_keys(each, *_at(decl, attrs["for_each"]), f"{call_address}: for_each")
                      else self.for_each_items(decl, each))
             if isinstance(items, str):
                 result = Unresolved(call_address, f"module.{name}: {items}", decl.file, decl.block.line)
@@ -648,8 +658,8 @@ class ModuleInstance:
                 result = {k: make(f"{call_address}[{json.dumps(k)}]", {"each": {"key": k, "value": v}}) for k, v in items}
         elif "count" in attrs:
             count = self.eval_attr(attrs["count"].expr, self.scope, f"module.{name}.count",
-                                   (decl.file, attrs["count"].line))
-            self.sensitive_keys(count, decl.file, attrs["count"].line, f"{call_address}: count")
+                                   _at(decl, attrs["count"]))
+            self.sensitive_keys(count, *_at(decl, attrs["count"]), f"{call_address}: count")
             count = _count_of(plain(count))
             if isinstance(count, Unknown):
                 result = Unresolved(call_address, f"module.{name}: count is unknown: {count.reason}", decl.file, decl.block.line)
@@ -740,7 +750,7 @@ class ModuleInstance:
             mode="data" if block.type == "data" else "managed", module=self.prefix,
             attributes=attributes, span=SourceSpan(inst.decl.file, block.line, block.end_line),
             attribute_lines=inst.attribute_lines, provider=self.provider_of(block).address,
-            stack=self.loader.root_dir,
+            stack=self.loader.root_dir, attribute_files=inst.attribute_files, overrides=inst.decl.overrides,
         )
 
     def bound_attributes(self, inst: Instance, attributes: dict) -> None:
@@ -758,6 +768,38 @@ class ModuleInstance:
     @property
     def files(self) -> TreeFiles:
         return self.loader.files
+
+
+def _shadowed(config: ModuleConfig) -> list[Unresolved]:
+    """`x.tf` beside `x.tofu`: ecr-lint reads what OpenTofu reads, but Terraform reads `x.tf` (and no
+    `.tofu` file at all), so what x.tf declares is not checked: said, never passed in silence."""
+    out = []
+    for path, by in config.shadowed:
+        name, tofu = os.path.basename(path), os.path.basename(by)
+        out.append(Unresolved(name, f"{name} is not checked: OpenTofu reads {tofu} in its place, but Terraform "
+                                    f"reads {name} and ignores every .tofu file; lint the plan to check what "
+                                    "Terraform applies", path, 0))
+    return out
+
+
+def _default_tags(decl: Decl) -> list[tuple[ast.Node, tuple[str, int]]]:
+    """The `tags` expressions of a provider's default_tags, and where each is written: nested blocks
+    in HCL; in .tf.json an argument holding an object (or a list of them)."""
+    body = decl.block.body
+    found = [(b.body.attributes["tags"].expr, _at(decl, b.body.attributes["tags"])) for b in body.blocks
+             if b.type == "default_tags" and "tags" in b.body.attributes]
+    attr = body.attributes.get("default_tags")
+    if attr is not None:
+        for obj in attr.expr.items if isinstance(attr.expr, ast.TupleExpr) else (attr.expr,):
+            if isinstance(obj, ast.ObjectExpr):
+                found += [(value, _at(decl, attr)) for key, value in obj.items
+                          if isinstance(key, ast.Lit) and key.value == "tags"]
+    return found
+
+
+def _at(decl: Decl, attr: ast.Attribute) -> tuple[str, int]:
+    """Where an argument of a declaration is written (an override file, where one merged it in)."""
+    return attr.file or decl.file, attr.line
 
 
 def _block_name(block: ast.Block) -> str:

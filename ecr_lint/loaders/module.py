@@ -1,4 +1,5 @@
-"""Read one Terraform module directory (.tf and .tf.json) into its declarations."""
+"""Read one Terraform module directory into its declarations: its .tf, .tf.json, .tofu and
+.tofu.json files (as OpenTofu picks them, override.py), then its override files merged in."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ecr_lint.hcl import syntax as ast
+from ecr_lint.loaders import override
 from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, Roots, as_roots, describe, read_file
 from ecr_lint.loaders.reader import Reader, Record
 from ecr_lint.hcl.syntax import HclSyntaxError, parse_hcl, parse_template
-from ecr_lint.model import InputError
+from ecr_lint.model import InputError, SourceSpan
 
 
 @dataclass
@@ -20,6 +22,7 @@ class Decl:
 
     block: ast.Block
     file: str
+    overrides: tuple[SourceSpan, ...] = ()   # the override blocks merged into it, in order
 
 
 @dataclass
@@ -33,6 +36,7 @@ class ModuleConfig:
     modules: dict[str, Decl] = field(default_factory=dict)
     providers: list[Decl] = field(default_factory=list)
     backend: bool = False          # a `terraform { backend/cloud }` block: only a root module has one
+    shadowed: list[tuple[str, str]] = field(default_factory=list)  # (x.tf, x.tofu): OpenTofu reads only the second
     errors: list[InputError] = field(default_factory=list)
     comments: dict[str, tuple] = field(default_factory=dict)   # file -> Body.comments
     outline: dict[str, tuple] = field(default_factory=dict)    # file -> top-level blocks (line, end, type, labels)
@@ -41,12 +45,13 @@ class ModuleConfig:
 
 
 def module_files(directory: str) -> list[str]:
+    """The configuration files a module directory is read from: primary files, then override files."""
     try:
-        names = sorted(os.listdir(directory))
+        names = os.listdir(directory)
     except OSError:
         return []
-    return [os.path.join(directory, n) for n in names
-            if (n.endswith(".tf") or n.endswith(".tf.json")) and not n.startswith(".")]
+    primary, overrides, _ = override.split_names(names)
+    return [os.path.join(directory, n) for n in primary + overrides]
 
 
 def read_bytes(path: str, limit: int = MAX_FILE_BYTES, roots: "Roots | list[str] | None" = None) -> bytes:
@@ -100,9 +105,10 @@ def load_module(directory: str, parse_file: Callable[[str, bytes], ast.Body] | N
         return config
     except OSError:
         return config
-    for name in names:
-        if not name.endswith((".tf", ".tf.json")) or name.startswith("."):
-            continue
+    primary, overrides, shadowed = override.split_names(names)
+    config.shadowed = [(os.path.join(directory, a), os.path.join(directory, b)) for a, b in shadowed]
+    # Override files are merged after every primary file, in name order (as Terraform does).
+    for name in primary + overrides:
         path = os.path.join(directory, name)
         config.files.append(path)
         try:
@@ -116,7 +122,11 @@ def load_module(directory: str, parse_file: Callable[[str, bytes], ast.Body] | N
         except RecursionError:
             config.errors.append(InputError(path, 0, "nested too deeply to parse"))
             continue
-        _declare(config, body, path)
+        _note_file(config, body, path)
+        if override.is_override(name):
+            override.apply(config, body, path)
+        else:
+            _declare(config, body, path)
     return config
 
 
@@ -129,12 +139,16 @@ def parse_text(path: str, raw: bytes) -> ast.Body:
     return parse_hcl(text)
 
 
-def _declare(config: ModuleConfig, body: ast.Body, path: str) -> None:
+def _note_file(config: ModuleConfig, body: ast.Body, path: str) -> None:
+    """What every file contributes besides its declarations: comments (suppressions) and errors."""
     if body.comments:
         config.comments[path] = body.comments
         config.outline[path] = tuple((b.line, b.end_line, b.type, b.labels) for b in body.blocks)
     for name, line in body.duplicates:
         config.errors.append(InputError(path, line, f'attribute "{name}" is defined twice'))
+
+
+def _declare(config: ModuleConfig, body: ast.Body, path: str) -> None:
     for block in body.blocks:
         kind, labels = block.type, block.labels
         if kind in ("resource", "data"):
@@ -181,7 +195,7 @@ def parse_json_config(text: str) -> ast.Body:
         line = getattr(exc, "lineno", 0)
         raise HclSyntaxError(f"invalid JSON: {getattr(exc, 'msg', exc)}", line) from None
     if not isinstance(data, dict):
-        raise HclSyntaxError("a .tf.json file must hold a JSON object")
+        raise HclSyntaxError("a JSON configuration file must hold a JSON object")
     blocks: list[ast.Block] = []
     label_counts = {"resource": 2, "data": 2, "variable": 1, "output": 1, "module": 1, "provider": 1,
                     "locals": 0, "terraform": 0}

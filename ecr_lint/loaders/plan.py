@@ -74,7 +74,7 @@ def _kind_error(keys: set[str]) -> str | None:
         return None
     if "values" in keys and "format_version" in keys:
         return "this is `terraform show -json` of a state, not of a plan (run it on a saved plan file)"
-    return ("not a Terraform plan: expected `terraform show -json PLANFILE` output "
+    return ("not a Terraform plan: expected `terraform show -json PLANFILE` (or `tofu show -json`) output "
             "(an object with format_version and planned_values or resource_changes)")
 
 
@@ -173,6 +173,13 @@ class PlanDocument:
         change = _obj(rc.get("change"))
         actions = tuple(change.get("actions") or ())
         after = change.get("after")
+        if rc.get("mode") == "ephemeral":
+            # OpenTofu lists ephemeral resources, opened during the run and never stored: no object of
+            # theirs exists after apply, so there is nothing to check (it writes them with no values).
+            if actions != ("open",) or after is not None:
+                return f"({address}) is an ephemeral resource with a change OpenTofu never writes: skipped"
+            self.seen.add(address)
+            return None
         if actions not in _ACTIONS:
             return (f"({address}) has {'actions ' + json.dumps(list(actions)) if actions else 'no actions'}, "
                     "which Terraform never writes: skipped")
@@ -262,7 +269,7 @@ class PlanDocument:
             for problem, address, entry_mode, (first, end) in self._located.get(section, []):
                 if problem:
                     self.problems.append(problem)
-                elif address not in seen and (mode is None or entry_mode == mode):
+                elif address not in seen and entry_mode != "ephemeral" and (mode is None or entry_mode == mode):
                     seen.add(address)
                     handle.seek(first)
                     res = json.loads(handle.read(end - first).decode("utf-8"))
@@ -294,7 +301,7 @@ def _malformed(entry: Any) -> str | None:
         for key in ("type", "name", "module_address", "provider_name"):
             if key in entry and not isinstance(entry[key], str):
                 problem = f"({entry['address']}) has a {key} that is not a string"
-        if entry.get("mode", "managed") not in ("managed", "data"):
+        if entry.get("mode", "managed") not in ("managed", "data", "ephemeral"):  # ephemeral: OpenTofu
             problem = f"({entry['address']}) has mode {entry.get('mode')!r}"
         change = entry.get("change", {})
         if not isinstance(change, dict) or not isinstance(change.get("actions", []), list) \
@@ -393,8 +400,10 @@ class _PlanLoader:
 
     # --- where the source is
     def _default_source_root(self) -> str | None:
+        from ecr_lint.loaders.module import module_files
+
         directory = os.path.dirname(self.root)
-        return directory if any(n.endswith(".tf") for n in os.listdir(directory)) else None
+        return directory if module_files(directory) else None
 
     def _load_hcl(self) -> Stack | None:
         from ecr_lint.loaders.evaluation import StackLoader
@@ -483,13 +492,14 @@ class _PlanLoader:
         _mark_tags_all(values)
         if hcl_resource is not None:
             span = hcl_resource.span
-            lines = hcl_resource.attribute_lines
+            lines, files, overrides = hcl_resource.attribute_lines, hcl_resource.attribute_files, hcl_resource.overrides
         else:
             span = SourceSpan(self.root, self.document.lines.get(address, 0))
-            lines = {}
+            lines, files, overrides = {}, {}, ()
         return Resource(address=address, type=type_, name=header.get("name", ""), mode=mode, module=module,
                         attributes=values, span=span, attribute_lines=lines,
-                        provider=header.get("provider_name", ""), stack=self.root)
+                        provider=header.get("provider_name", ""), stack=self.root, attribute_files=files,
+                        overrides=overrides)
 
     def _with_references(self, values: dict, expressions: dict, module: str, address: str,
                          hcl_resource: Resource | None) -> dict:

@@ -13,7 +13,7 @@ from ecr_lint.loaders.files import (
     MAX_FILE_BYTES, Refused, Roots, as_roots, describe, file_state, list_dir, read_file,
 )
 
-TF_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")  # what a directory listing records
+TF_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json")  # what a listing records
 
 
 class Record:
