@@ -89,7 +89,7 @@ class StackLoader:
             self.module_cache[directory] = load_module(directory, self.parse_file, self.reader.roots, **extra)
         config = self.module_cache[directory]
         if directory not in self.configs:
-            self.unresolved.extend(_shadowed(config))
+            self.errors.extend(_shadowed(config))
         self.configs[directory] = config
         self.reader.record.merge(config.record)
         return config
@@ -770,15 +770,16 @@ class ModuleInstance:
         return self.loader.files
 
 
-def _shadowed(config: ModuleConfig) -> list[Unresolved]:
+def _shadowed(config: ModuleConfig) -> list[InputError]:
     """`x.tf` beside `x.tofu`: ecr-lint reads what OpenTofu reads, but Terraform reads `x.tf` (and no
-    `.tofu` file at all), so what x.tf declares is not checked: said, never passed in silence."""
+    `.tofu` file at all), so what x.tf declares is not checked. An input error, not a warning: a
+    pull request adding a compliant `x.tofu` beside a non-compliant `x.tf` must not pass the gate."""
     out = []
     for path, by in config.shadowed:
         name, tofu = os.path.basename(path), os.path.basename(by)
-        out.append(Unresolved(name, f"{name} is not checked: OpenTofu reads {tofu} in its place, but Terraform "
-                                    f"reads {name} and ignores every .tofu file; lint the plan to check what "
-                                    "Terraform applies", path, 0))
+        out.append(InputError(path, 0, f"{name} is not checked: OpenTofu reads {tofu} in its place, but Terraform "
+                                       f"reads {name} and ignores every .tofu file; keep one of the two (or lint the "
+                                       "plan of the tool you apply with)"))
     return out
 
 
