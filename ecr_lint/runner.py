@@ -249,7 +249,8 @@ def encode_outcome(outcome: Outcome) -> dict:
         "spans": [list(s) for s in outcome.spans],
         "exports": [_encode_parameter(p) for p in outcome.exports],
         "imports": [_encode_parameter(p) for p in outcome.imports],
-        "annotations": [[a.file, a.line, a.text, list(a.block) if a.block else None] for a in outcome.annotations],
+        "annotations": [[a.file, a.line, a.text, list(a.block) if a.block else None, a.at_start]
+                        for a in outcome.annotations],
         "workspace": outcome.workspace,
         "inputs": outcome.inputs,
     }
@@ -263,8 +264,8 @@ def decode_outcome(data: dict) -> Outcome:
         spans=[tuple(s) for s in data["spans"]],
         exports=[_decode_parameter(p) for p in data["exports"]],
         imports=[_decode_parameter(p) for p in data["imports"]],
-        annotations=[Annotation(f, line, text, tuple(block) if block else None)
-                     for f, line, text, block in data["annotations"]],
+        annotations=[Annotation(f, line, text, tuple(block) if block else None, bool(at_start))
+                     for f, line, text, block, at_start in data["annotations"]],
         workspace=str(data["workspace"]),
         inputs=dict(data["inputs"]),
     )

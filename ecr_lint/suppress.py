@@ -38,6 +38,7 @@ class Suppression:
     key: str | None = None        # only the instance with this for_each key or count index
     workspace: str | None = None  # only in this Terraform workspace (tfsec/trivy `ws:`)
     line_only: int = 0            # only results on this line (kics-scan ignore-line)
+    whole_file: bool = False      # every block of the file (KICS's file-level commands)
     problem: str | None = None    # why it suppresses nothing (a malformed directive), for ECR092
 
     def where(self) -> str:
@@ -54,7 +55,10 @@ _CHECKOV = re.compile(r"(?:checkov|bridgecrew|cortex):skip=(?P<ids>[A-Za-z0-9_]+
 # tfsec and trivy: `tfsec:ignore:<id>[params]:exp:YYYY-MM-DD:ws:<workspace>`, several per comment.
 _AQUA = re.compile(r"(?P<tool>tfsec|trivy):ignore:(?P<id>[A-Za-z0-9_*-]+)(?P<params>\[[^\]]*\])?"
                    r"(?P<qualifiers>(?::(?:exp|ws):[^\s:]+)*)")
-_KICS = re.compile(r"^(?:#|//)\s*kics-scan\s+(?P<verb>ignore-line|ignore-block)\s*$", re.I)
+_KICS = re.compile(r'^(?:#|//)\s*kics-scan\s+(?P<verb>ignore-line|ignore-block)(?:\s+reason\s*=\s*"[^"]*")?\s*$', re.I)
+# KICS's file-level commands: `#` only, case-sensitive, before any block (its docs and parser).
+_KICS_FILE = re.compile(r'^#\s*kics-scan\s+(?:(?P<ignore>ignore)|(?P<verb>disable|enable)=(?P<ids>[0-9a-f,-]+))'
+                        r'(?:\s+reason\s*=\s*"[^"]*")?\s*$')
 _REASON_ANYWHERE = re.compile(r'reason\s*=\s*"(?P<reason>[^"]*)"')
 
 
@@ -65,18 +69,21 @@ class PeerIds:
     checkov: dict[str, str]
     aqua: dict[str, str]       # tfsec and trivy accept each other's ids (and trivy's aliases)
     kics: frozenset[str]       # rules with a KICS counterpart: KICS comments ignore every query
+    kics_ids: dict[str, str]   # KICS query id -> ecr-lint rule id (for disable= and enable=)
 
     @classmethod
     def of(cls, rules: Iterable) -> "PeerIds":
-        checkov, aqua = {}, {}
+        checkov, aqua, kics_ids = {}, {}, {}
         for rule in rules:
+            for peer_id in rule.peers.get("kics", ()):
+                kics_ids[peer_id.lower()] = rule.id
             for peer_id in rule.peers.get("checkov", ()):
                 checkov[peer_id.upper()] = rule.id
             for peer_id in [*rule.peers.get("tfsec", ()), *rule.peers.get("trivy", ())]:
                 aqua[peer_id.upper()] = rule.id
                 for alias in _aqua_aliases(peer_id):
                     aqua[alias.upper()] = rule.id
-        return cls(checkov, aqua, frozenset(r.id for r in rules if r.peers.get("kics")))
+        return cls(checkov, aqua, frozenset(r.id for r in rules if r.peers.get("kics")), kics_ids)
 
 
 def _aqua_aliases(peer_id: str) -> list[str]:
@@ -123,6 +130,16 @@ def parse(annotation: Annotation, peers: PeerIds, known_rules: frozenset[str]) -
                        "supported by ecr-lint: it suppresses nothing (remove the [...] to suppress the whole block)")
         out.append(Suppression(rule_ids=ids, reason=extra_reason, until=_date(until_text), until_text=until_text,
                                origin=match.group(0), workspace=qualifiers.get("ws"), problem=problem, **base))
+    whole = _KICS_FILE.search(text.strip())
+    if whole and peers.kics:
+        named = frozenset(peers.kics_ids[i] for i in (whole.group("ids") or "").split(",") if i in peers.kics_ids)
+        ids = peers.kics if whole.group("ignore") else named if whole.group("verb") == "disable" \
+            else peers.kics - named  # enable=: results only for the listed queries
+        problem = None if annotation.at_start else (f"{whole.group(0).strip()}: KICS reads it only at the start of a "
+                                                    "file, before any block: it ignores nothing here")
+        if ids:
+            out.append(Suppression(rule_ids=ids, reason=extra_reason, until=None, until_text=None,
+                                   origin=whole.group(0).strip(), whole_file=True, problem=problem, **base))
     kics = _KICS.search(text.strip())
     if kics and peers.kics:
         verb = kics.group("verb").lower()
@@ -218,6 +235,7 @@ def apply(results: list[Result], outcomes: list, rules: list, config, today: dt.
     peers = PeerIds.of(rules)
     known = frozenset(r.id for r in rules)
     by_block: dict[tuple[str, int], list[Suppression]] = {}
+    by_file: dict[str, list[Suppression]] = {}
     everyone: dict[tuple[str, int, str], tuple[Suppression, str]] = {}
     for outcome in sorted(outcomes, key=lambda o: o.root):
         for annotation in outcome.annotations:
@@ -225,7 +243,9 @@ def apply(results: list[Result], outcomes: list, rules: list, config, today: dt.
                 identity = (sup.file, sup.line, sup.origin)
                 if identity not in everyone:
                     everyone[identity] = (sup, outcome.root)
-                    if sup.block is not None and sup.problem is None:
+                    if sup.whole_file and sup.problem is None:
+                        by_file.setdefault(sup.file, []).append(sup)
+                    elif sup.block is not None and sup.problem is None:
                         by_block.setdefault((sup.file, sup.block[0]), []).append(sup)
     if not everyone:
         return results
@@ -239,6 +259,8 @@ def apply(results: list[Result], outcomes: list, rules: list, config, today: dt.
             names.setdefault((file, start), re.sub(r"\[[^\]]*\]$", "", address))
             for sup in by_block.get((file, start), ()):
                 pairs.append((sup, address, sup.block[2] == "module"))
+            for sup in by_file.get(file, ()):
+                pairs.append((sup, address, False))  # the blocks of the file, not what a module call holds
     matched: set[tuple] = set()
     workspaces = {o.root: getattr(o, "workspace", "default") for o in outcomes}
     out: list[Result] = []
@@ -261,7 +283,7 @@ def apply(results: list[Result], outcomes: list, rules: list, config, today: dt.
     severities = _meta_severities(rules, config)
     active = {r.id for r in rules}
     for identity, (sup, stack) in sorted(everyone.items(), key=lambda item: item[0][:2]):
-        name = names.get((sup.file, sup.block[0]), "") if sup.block else ""
+        name = names.get((sup.file, sup.block[0]), "") if sup.block and not sup.whole_file else ""
         out.extend(_meta(sup, name, stack, identity in matched, active, config, today, severities))
     return out
 
@@ -299,7 +321,7 @@ def _meta(sup: Suppression, address: str, stack: str, matched: bool, active: set
         elif sup.until is not None and sup.until < today:
             found.append((EXPIRED_RULE, f"suppression of {ids} expired on {sup.until.isoformat()}: it no longer "
                                         "suppresses"))
-        if sup.block is None:
+        if sup.block is None and not sup.whole_file:
             found.append((UNUSED_RULE, "suppression is not in or right above a resource, data or module block: "
                                        "it suppresses nothing"))
         elif not matched and sup.rule_ids <= active:

@@ -445,3 +445,28 @@ def test_a_malformed_rule_id_is_reported(tmp_path):
                              ("ECR003", "aws_ecr_repository.s", "fail"), ("ECR092", "aws_ecr_repository.s", "fail")}
     messages = sorted(f["message"] for f in data(result)["findings"] if f["rule_id"] == "ECR092")
     assert "'ECR００３' is not a rule id" in messages[0] and "no rule ECR999" in messages[1]
+
+
+def test_kics_file_level_commands(tmp_path):
+    # KICS docs: "# kics-scan ignore" must be in the file's start ("# Some comment / # This works /
+    # # kics-scan ignore"); `disable=<query_id>,...` ignores the listed queries in the file;
+    # `enable=` keeps only the listed ones; after any block, KICS does not read them.
+    scan = "9630336b-3fed-4096-8173-b9afdfe346a7"      # unscanned_ecr_image: ECR002
+    repo = 'resource "aws_ecr_repository" "%s" {\n  name                 = "%s"\n  image_tag_mutability = "MUTABLE"\n' \
+           '  image_scanning_configuration {\n    scan_on_push = false\n  }\n}\n'
+    write(tmp_path, {
+        "ignored/main.tf": '# Some comment\n# This works\n# kics-scan ignore reason="vendored, OPS-20"\n' + repo % ("a", "a"),
+        "disabled/main.tf": f'# kics-scan disable={scan} reason="OPS-21"\n' + repo % ("b", "b"),
+        "enabled/main.tf": f'# kics-scan enable={scan} reason="OPS-22"\n' + repo % ("c", "c"),
+        "late/main.tf": repo % ("d", "d") + '# kics-scan ignore reason="too late"\n',
+    })
+    result = run(".", "--select", "ECR002,ECR003,ECR092", "--environment", "prod", "--format", "json", cwd=tmp_path)
+    assert found(result, "suppressed") == {
+        ("ECR002", "aws_ecr_repository.a", "suppressed"), ("ECR003", "aws_ecr_repository.a", "suppressed"),
+        ("ECR002", "aws_ecr_repository.b", "suppressed"),
+        ("ECR003", "aws_ecr_repository.c", "suppressed")}  # enable= the scan query only: the others are ignored
+    assert found(result) == {("ECR003", "aws_ecr_repository.b", "fail"), ("ECR002", "aws_ecr_repository.c", "fail"),
+                             ("ECR002", "aws_ecr_repository.d", "fail"), ("ECR003", "aws_ecr_repository.d", "fail"),
+                             ("ECR092", "", "fail")}
+    late = [f for f in data(result)["findings"] if f["rule_id"] == "ECR092"]
+    assert "only at the start of a file" in late[0]["message"] and late[0]["file"] == "late/main.tf"

@@ -15,6 +15,7 @@ class Annotation:
     line: int
     text: str
     block: tuple | None   # (first line, last line, kind) of the resource/data/module block, or None
+    at_start: bool = False  # before the file's first block (where KICS reads its file-level commands)
 
 
 def annotations_of(config) -> list[Annotation]:
@@ -25,9 +26,11 @@ def annotations_of(config) -> list[Annotation]:
         for file, comments in config.comments.items():
             outline = config.outline.get(file, ())
             comment_lines = {n for first, last, _ in comments for n in range(first, last + 1)}
+            first_block = min((b[0] for b in outline), default=None)
             for first, last, text in comments:
                 if text:
-                    found.append(Annotation(file, first, text, _block_of(first, last, outline, comment_lines)))
+                    found.append(Annotation(file, first, text, _block_of(first, last, outline, comment_lines),
+                                            first_block is None or last < first_block))
         config.annotations = found
     return config.annotations
 
