@@ -470,3 +470,15 @@ def test_kics_file_level_commands(tmp_path):
                              ("ECR092", "", "fail")}
     late = [f for f in data(result)["findings"] if f["rule_id"] == "ECR092"]
     assert "only at the start of a file" in late[0]["message"] and late[0]["file"] == "late/main.tf"
+
+
+def test_sarif_uris_are_percent_encoded_and_relative_to_the_repository_root(tmp_path):
+    # issue 12 item 15: `stack dir/100%#frag?q=1.tf` must be a valid relative URI reference, and
+    # relative to the repository root even when linted from elsewhere.
+    write(tmp_path, {"stack dir/100%#frag?q=1.tf": MUTABLE.format(name="r")})
+    git(tmp_path, "init", "-q")
+    sarif = json.loads(run(str(tmp_path / "stack dir"), "--select", "ECR003", "--environment", "prod",
+                           "--format", "sarif", cwd="/").output)
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for result in sarif["runs"][0]["results"] for loc in result["locations"]}
+    assert uris == {"stack%20dir/100%25%23frag%3Fq%3D1.tf"}
