@@ -334,8 +334,8 @@ class ModuleInstance:
     def resource_reference(self, mode: str, type_: str, name: str, rest: list, used: int) -> tuple[Any, int]:
         key = (mode, type_, name)
         if key not in self.instances:
-            decl = next((d for d in self.config.resources if (d.block.type == "data") == (mode == "data")
-                         and d.block.labels == (type_, name)), None)
+            at = self.config.resource_at("data" if mode == "data" else "resource", (type_, name))
+            decl = self.config.resources[at] if at is not None else None
             if decl is None:
                 what = f"data.{type_}.{name}" if mode == "data" else f"{type_}.{name}"
                 raise EvalError(f"reference to undeclared resource {what}")

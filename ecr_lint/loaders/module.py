@@ -32,6 +32,7 @@ class ModuleConfig:
     variables: dict[str, Decl] = field(default_factory=dict)
     locals: dict[str, tuple[ast.Attribute, str]] = field(default_factory=dict)
     resources: list[Decl] = field(default_factory=list)   # managed and data, in file order
+    resource_index: dict[tuple, int] = field(default_factory=dict)  # (block type, labels) -> its place in resources
     outputs: dict[str, Decl] = field(default_factory=dict)
     modules: dict[str, Decl] = field(default_factory=dict)
     providers: list[Decl] = field(default_factory=list)
@@ -42,6 +43,11 @@ class ModuleConfig:
     outline: dict[str, tuple] = field(default_factory=dict)    # file -> top-level blocks (line, end, type, labels)
     annotations: list | None = None   # suppression comments and their blocks (suppress.py), computed once
     record: Record = field(default_factory=Record)          # what was read, for the result cache
+
+    def resource_at(self, kind: str, labels: tuple) -> int | None:
+        """Where the `resource`/`data` block with these labels is in `resources` (a dict: a module
+        with thousands of blocks is not searched once per block)."""
+        return self.resource_index.get((kind, tuple(labels)))
 
 
 def module_files(directory: str) -> list[str]:
@@ -155,8 +161,10 @@ def _declare(config: ModuleConfig, body: ast.Body, path: str) -> None:
             if len(labels) != 2:
                 config.errors.append(InputError(path, block.line, f"a {kind} block needs two labels (type and name)"))
                 continue
-            first = next((d for d in config.resources if d.block.type == kind and d.block.labels == labels), None)
+            at = config.resource_at(kind, labels)
+            first = config.resources[at] if at is not None else None
             if not _twice(config, first, block, path, f"{'data.' if kind == 'data' else ''}{labels[0]}.{labels[1]}"):
+                config.resource_index[(kind, tuple(labels))] = len(config.resources)
                 config.resources.append(Decl(block, path))
         elif kind == "variable" and len(labels) == 1:
             if not _twice(config, config.variables.get(labels[0]), block, path, f'variable "{labels[0]}"'):

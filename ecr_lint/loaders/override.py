@@ -115,8 +115,7 @@ class _Merger:
         block = dataclasses.replace(block, body=located(block.body, self.path))
         config = self.config
         if kind in ("resource", "data") and len(labels) == 2:
-            index = next((i for i, d in enumerate(config.resources)
-                          if d.block.type == kind and d.block.labels == labels), None)
+            index = config.resource_at(kind, labels)
             what = f'{kind} "{labels[0]}" "{labels[1]}"'
             if index is None:
                 return self.missing(block, what)
