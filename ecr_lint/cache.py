@@ -367,7 +367,7 @@ def decode(value: Any) -> Any:
     return value
 
 
-AST_FORMAT = 2  # 2: bodies carry their comments (suppressions are read from them)
+AST_FORMAT = 3  # 2: bodies carry their comments (suppressions are read from them); 3: item lines
 
 
 def parse_key(path: str, content: bytes) -> str:

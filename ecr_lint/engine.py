@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 from ecr_lint.catalog import Rule
@@ -93,13 +93,21 @@ def _check_resource(rule: Rule, severity: Severity, resource: Resource, ctx: Rul
     failures = [v for v in verdicts if v.status is Status.FAIL]
     unknowns = [v for v in verdicts if v.status is Status.UNKNOWN]
     chosen = failures or unknowns[:1] or [next((v for v in verdicts if v.message), Verdict(Status.PASS, ""))]
+    tracer = ctx.stack.tracer
     for verdict in chosen:
-        yield _result(rule, severity, resource.address, resource.span.file, resource.line_of(verdict.attribute),
-                      verdict, ctx.config, resource.stack)
+        line = resource.line_of(verdict.attribute)
+        origins = tracer(resource, verdict) if tracer is not None and verdict.status is Status.FAIL else ()
+        if origins and origins[0].file == resource.span.file and origins[0].line:
+            # The smallest span in the block: the `ecr:*` line, not `policy = ...` (kept as `head`:
+            # where the finding was pointed before, which line-based suppressions may name).
+            origins = (replace(origins[0], head=line),) + origins[1:]
+            line = origins[0].line
+        yield _result(rule, severity, resource.address, resource.span.file, line, verdict, ctx.config,
+                      resource.stack, origins)
 
 
 def _result(rule: Rule, severity: Severity, address: str, file: str, line: int, verdict: Verdict,
-            config: Config, stack: str) -> Result:
+            config: Config, stack: str, origins: tuple = ()) -> Result:
     status = verdict.status
     if verdict.severity is not None and rule.id not in config.severity:
         severity = verdict.severity
@@ -107,7 +115,7 @@ def _result(rule: Rule, severity: Severity, address: str, file: str, line: int, 
         if config.unknown_values == "pass":
             status = Status.PASS
         severity = Severity.ERROR if config.unknown_values == "error" else Severity.WARNING
-    return Result(rule.id, address, status, verdict.message, severity, file, line, stack)
+    return Result(rule.id, address, status, verdict.message, severity, file, line, stack, origins=origins)
 
 
 _UNKNOWN_MARK = "\x00unknown\x00"

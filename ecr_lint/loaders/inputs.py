@@ -17,8 +17,18 @@ from ecr_lint.hcl.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.model import InputError
 
 
-def read_tfvars(path: str, reader: Reader | None = None) -> dict[str, Any]:
-    """Read a .tfvars (HCL) or .tfvars.json file through the gate: constant values only."""
+class Inputs(dict):
+    """Variable values, and where each was set: name -> (file, line, expression or None); the
+    file is "-var" for the command line (loaders/origins.py traces findings back to them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.origins: dict[str, tuple[str, int, Any]] = {}
+
+
+def read_tfvars(path: str, reader: Reader | None = None, origins: dict | None = None) -> dict[str, Any]:
+    """Read a .tfvars (HCL) or .tfvars.json file through the gate: constant values only.
+    `origins`, when given, gets name -> (path, line, expression) of every assignment."""
     reader = reader or Reader(reading_roots([os.path.dirname(os.path.abspath(path))]))
     text = decode_text(reader.read_bytes(path, MAX_FILE_BYTES))
     if path.endswith(".json"):
@@ -28,6 +38,8 @@ def read_tfvars(path: str, reader: Reader | None = None) -> dict[str, Any]:
             raise HclSyntaxError(f"invalid JSON: {exc}", getattr(exc, "lineno", 0)) from None
         if not isinstance(data, dict):
             raise HclSyntaxError("a .tfvars.json file must hold a JSON object")
+        if origins is not None:
+            origins.update((name, (path, 0, None)) for name in data)
         return data
     body = parse_hcl(text) if text.strip() else ast.Body({}, ())
     if body.blocks:
@@ -39,6 +51,8 @@ def read_tfvars(path: str, reader: Reader | None = None) -> dict[str, Any]:
             out[name] = evaluator.eval(attr.expr, Scope(_ConstantContext(path)))
         except EvalError as exc:
             raise HclSyntaxError(f"{name}: {exc}", attr.line) from None
+    if origins is not None:
+        origins.update((name, (path, attr.line, attr.expr)) for name, attr in body.attributes.items())
     return out
 
 
@@ -61,7 +75,7 @@ def root_variables(directory: str, var_files: list[str], var_args: dict[str, str
     so a tfvars symlinked out of the tree, or a config's var_files outside it, is an error naming
     the file, never read."""
     reader = reader or Reader(reading_roots([directory]))
-    values: dict[str, Any] = {}
+    values = Inputs()
     errors: list[InputError] = []
     try:
         names = reader.list_dir(directory)
@@ -72,7 +86,7 @@ def root_variables(directory: str, var_files: list[str], var_args: dict[str, str
     paths = [os.path.join(directory, f) for f in files] + list(var_files)
     for path in paths:
         try:
-            values.update(read_tfvars(path, reader))
+            values.update(read_tfvars(path, reader, values.origins))
         except HclSyntaxError as exc:
             errors.append(InputError(path, exc.line, exc.message))
         except Refused as exc:
@@ -81,6 +95,7 @@ def root_variables(directory: str, var_files: list[str], var_args: dict[str, str
             errors.append(InputError(path, 0, f"cannot read variables file: {describe(exc)}"))
     for name, raw in var_args.items():
         values[name] = _parse_var_arg(raw)
+        values.origins[name] = ("-var", 0, None)
     return values, errors
 
 
