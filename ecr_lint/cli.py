@@ -411,5 +411,92 @@ def docs_command(directory: str, check: bool) -> None:
         out(f"wrote {path}\n")
 
 
+# --- ecr-lint fix (issue 15): a self-contained block --------------------------------------------------
+
+@main.command("fix")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--diff", "mode", flag_value="diff",
+              help="Print the edits as a unified diff (the default when standard output is not a terminal).")
+@click.option("--write", "mode", flag_value="write", help="Write the edits (atomically; a file changed since it "
+              "was read is not touched).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
+              help="text: the diff and one line per finding; json/sarif: the report with each finding's edits.")
+@click.option("--select", multiple=True, help="Only these rule ids (comma-separated or repeated).")
+@click.option("--ignore", multiple=True, help="Skip these rule ids.")
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(), help="A .tfvars file, as terraform -var-file.")
+@click.option("--var", "var_args", multiple=True, metavar="NAME=VALUE", help="A variable value, as terraform -var.")
+@click.option("--environment", default=None, help="Treat every repository as in this environment.")
+@click.option("--workspace", default=None, help="Terraform workspace (as for lint).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Config file (default: found walking up, as for lint); fix.tag_values gives ECR007's tag values.")
+@click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="A directory of custom rule files.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for the first lint.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the diff or report here instead of standard output.")
+def fix_command(paths, mode, fmt, select, ignore, var_files, var_args, environment, workspace, config_file,
+                rules_dirs, jobs, no_cache, output) -> None:
+    """Fix findings where their value comes from (a tfvars line, a default, a local, a module
+    argument), each edit proven by linting again first. Exit 0: nothing left to fix; 1: edits
+    shown or written, or findings left; 2: bad input; 3: internal error."""
+    from ecr_lint.fix import make_plan
+    from ecr_lint.fix import output as shown
+    from ecr_lint.fix.write import write
+    from ecr_lint.reporters.jsontext import indented
+    from ecr_lint.reporters.escape import json_text
+
+    if not paths:
+        raise click.UsageError("give at least one PATH (a directory or a .tf file)")
+    if not any(os.path.isdir(p) or p.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")) for p in paths):
+        raise click.UsageError("fix edits Terraform files: give a directory or a .tf file (a plan is read-only)")
+    mode = mode or ("diff" if output or sys.stdout is None or not sys.stdout.isatty() else "show")
+    variables = {}
+    for item in var_args:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--var")
+        name, value = item.split("=", 1)
+        variables[name.strip()] = value
+    settings = _settings(paths, config_file)
+    settings.with_cli(select=_ids(select) or None, ignore=_ids(ignore) or None, environment=environment,
+                      var_files=(*settings.config.var_files, *var_files) if var_files else None,
+                      variables=variables or None, workspace=workspace)
+    rules = _rules(settings.config, rules_dirs)
+    settings.settle(rules)
+    plan = make_plan(list(paths), settings.config, rules, jobs=jobs or _usable_cpus(), cache=not no_cache,
+                     shown=_relative_path)
+    written, skipped = write(plan) if mode == "write" else ([], [])
+    for line in shown.summary(plan):
+        say(line)
+    for path, why in skipped:
+        say(f"not written: {path}: {why}")
+    if fmt == "text":
+        text = shown.diff(plan) if mode != "write" else "".join(f"wrote {display(p)}\n" for p in written)
+        if mode == "show" and text:  # to a terminal: nothing from the tree may carry an escape
+            text = "".join(display(line) + "\n" for line in text.splitlines())
+            text += "ecr-lint: run with --write to apply these edits\n"
+    else:
+        data = shown.as_json(plan, settings.summary(rules)) if fmt == "json" else shown.as_sarif(plan, settings.summary(rules))
+        text = "".join(json_text(piece) for piece in indented(data)) + "\n"
+    if output:
+        _write_file(output, iter([text]))
+    else:
+        out(text)
+    errors = plan.report.errors
+    if any(e.kind == "internal" for e in errors):
+        sys.exit(3)
+    if errors or skipped:
+        sys.exit(2)
+    fixed = {r for fix in plan.fixes for r in fix.results}
+    threshold = {"error": 2, "warning": 1}.get(settings.config.fail_on, 3)
+    left = any(r not in fixed and int(r.severity) >= threshold for r in plan.report.findings)
+    sys.exit(1 if plan.changed_files() or left else 0)
+
+
+def _relative_path(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
 if __name__ == "__main__":
     main()

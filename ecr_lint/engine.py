@@ -133,6 +133,10 @@ def _schema_check(rule: Rule, resource: Resource) -> Iterator[Verdict]:
 
     for error in validator(rule.schema).iter_errors(document):
         attribute = ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or None
+        if error.validator == "required" and isinstance(error.instance, dict):
+            # the attribute that is absent (for its origin: where `ecr-lint fix` adds it)
+            absent = [p for p in error.validator_value if p not in error.instance]
+            attribute = ".".join(filter(None, [attribute, str(absent[0]) if absent else None])) or None
         if error.validator != "required" and _mentions_unknown(error.instance):
             reason = next(iter(unknown_reasons.values()), "a value is unknown")
             reason = unknown_reasons.get(attribute or "", reason)
