@@ -42,6 +42,7 @@ class Rule:
     peers: dict = field(default_factory=dict)
     builtin: str | None = None          # checked by the engine itself (suppressions)
     looks_along: tuple = ()
+    fix: dict = field(default_factory=dict)   # what `ecr-lint fix` does: fixable, how, example
 
     @property
     def custom(self) -> bool:
@@ -148,6 +149,7 @@ def load_rule_file(path: str, validator: Any) -> Rule:
         predicate=predicate, schema=check.get("schema"), schema_message=check.get("message", ""),
         examples=data["examples"], file=path, peers=data.get("peers", {}),
         builtin=check.get("builtin"), looks_along=tuple(data.get("looks_along", [])),
+        fix=data.get("fix", {}),
     )
 
 

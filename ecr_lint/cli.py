@@ -431,12 +431,14 @@ def docs_command(directory: str, check: bool) -> None:
               help="Config file (default: found walking up, as for lint); fix.tag_values gives ECR007's tag values.")
 @click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
               help="A directory of custom rule files.")
+@click.option("--changed-files", is_flag=True, help="PATHS are changed files (pre-commit): fix the stacks that "
+              "contain them; edits may go anywhere below the working directory.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for the first lint.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the diff or report here instead of standard output.")
 def fix_command(paths, mode, fmt, select, ignore, var_files, var_args, environment, workspace, config_file,
-                rules_dirs, jobs, no_cache, output) -> None:
+                rules_dirs, changed_files, jobs, no_cache, output) -> None:
     """Fix findings where their value comes from (a tfvars line, a default, a local, a module
     argument), each edit proven by linting again first. Exit 0: nothing left to fix; 1: edits
     shown or written, or findings left; 2: bad input; 3: internal error."""
@@ -446,6 +448,16 @@ def fix_command(paths, mode, fmt, select, ignore, var_files, var_args, environme
     from ecr_lint.reporters.jsontext import indented
     from ecr_lint.reporters.escape import json_text
 
+    tree = None
+    if changed_files:
+        from ecr_lint.changed import stacks_for
+
+        if not paths:
+            sys.exit(0)
+        wanted, _ = stacks_for(list(paths), ".", _settings((".",), config_file).config, cache=not no_cache)
+        if not wanted:
+            sys.exit(0)
+        paths, tree = tuple(os.path.relpath(p) for p in wanted), (os.path.realpath("."),)
     if not paths:
         raise click.UsageError("give at least one PATH (a directory or a .tf file)")
     if not any(os.path.isdir(p) or p.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")) for p in paths):
@@ -464,7 +476,7 @@ def fix_command(paths, mode, fmt, select, ignore, var_files, var_args, environme
     rules = _rules(settings.config, rules_dirs)
     settings.settle(rules)
     plan = make_plan(list(paths), settings.config, rules, jobs=jobs or _usable_cpus(), cache=not no_cache,
-                     shown=_relative_path)
+                     shown=_relative_path, tree=tree)
     written, skipped = write(plan) if mode == "write" else ([], [])
     for line in shown.summary(plan):
         say(line)

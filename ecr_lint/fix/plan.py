@@ -73,12 +73,13 @@ def writable_reason(path: str, tree: tuple[str, ...]) -> str | None:
 
 
 def make_plan(paths: list[str], config: Any, rules: list, jobs: int = 1, cache: bool = True,
-              shown=lambda p: p) -> FixPlan:
+              shown=lambda p: p, tree: tuple[str, ...] | None = None) -> FixPlan:
+    """`tree`: where edits may be written (default: the directories given)."""
     from ecr_lint.api import lint
 
     paths = list(paths)
     report = lint(paths, config, rules=rules, jobs=jobs, cache=cache)
-    plan = FixPlan(report, tree=tree_of(paths))
+    plan = FixPlan(report, tree=tree or tree_of(paths))
     failing = [r for r in report.findings if r.status is Status.FAIL and r.rule_id in FIXERS]
     if not failing:
         return plan
