@@ -375,3 +375,32 @@ def test_the_pre_commit_hook_fixes_the_staged_stack(tmp_path):
     again = subprocess.run([PRE_COMMIT, "try-repo", REPO, "ecr-lint-fix", "--files", "ecr/main.tf"],
                            cwd=repo, env=env, capture_output=True, text=True, timeout=900)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_sensitive_value_near_an_edit_is_never_shown_but_the_file_is_written_whole(tmp_path):
+    stack = copy("tfvars", tmp_path)
+    secret = "Sup3rS3cret-918273645"
+    with open(os.path.join(stack, "prod.tfvars"), "a", encoding="utf-8") as handle:
+        handle.write(f'db_password          = "{secret}"\n')
+    with open(os.path.join(stack, "variables.tf"), "a", encoding="utf-8") as handle:
+        handle.write('\nvariable "db_password" {\n  type      = string\n  sensitive = true\n}\n')
+    args = ["--no-cache", "--select", "ECR003", "--var-file", f"{stack}/prod.tfvars"]
+    for fmt in ("text", "json", "sarif"):
+        result = cli("fix", stack, "--diff", "--format", fmt, *args)
+        assert result.exit_code == 1 and secret not in result.output and secret not in result.stderr, fmt
+    assert "(sensitive)" in cli("fix", stack, "--diff", *args).stdout
+    cli("fix", stack, "--write", *args)
+    with open(os.path.join(stack, "prod.tfvars"), encoding="utf-8") as handle:
+        assert handle.read() == ('environment          = "prod"\n'
+                                 'image_tag_mutability = "IMMUTABLE" # overridden for the migration\n'
+                                 f'db_password          = "{secret}"\n')
+
+
+def test_a_file_with_control_characters_is_not_edited(tmp_path):
+    stack = copy("seed_as_written", tmp_path)
+    path = os.path.join(stack, "variables.tf")
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write('# \x1b[2J a comment that would clear the terminal\n')
+    before = open(path, encoding="utf-8").read()
+    result = cli("fix", stack, "--write", "--no-cache", "--select", "ECR003")
+    assert open(path, encoding="utf-8").read() == before and "holds control characters" in result.stderr

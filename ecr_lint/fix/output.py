@@ -26,6 +26,7 @@ def diff(plan: FixPlan) -> str:
         new = plan.texts[path].splitlines(keepends=True)
         name = _shown(path)
         for line in difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=3):
+            line = plan.mask(line)  # a sensitive value on a nearby line is never shown
             out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 
@@ -55,7 +56,7 @@ def _edits(plan: FixPlan, edits: tuple[Edit, ...], base: str) -> list[dict]:
         text = plan.originals[edit.file].decode("utf-8")
         out.append({"file": relative_to(edit.file, base), "start": _position(text, edit.start),
                     "end": _position(text, edit.end), "offset": edit.start, "length": edit.end - edit.start,
-                    "text": edit.text})
+                    "text": plan.mask(edit.text)})
     return out
 
 
@@ -105,7 +106,7 @@ def as_sarif(plan: FixPlan, settings: dict | None = None) -> dict:
                     "deletedRegion": {"startLine": start["line"], "startColumn": start["column"],
                                       "endLine": end["line"], "endColumn": end["column"],
                                       "charOffset": edit.start, "charLength": edit.end - edit.start},
-                    "insertedContent": {"text": edit.text}})
+                    "insertedContent": {"text": plan.mask(edit.text)}})
             changes.append({"artifactLocation": {"uri": uri(path, base)}, "replacements": replacements})
         entry["fixes"] = [{"description": {"text": fix.description}, "artifactChanges": changes}]
     return data

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,10 @@ class FixPlan:
     originals: dict[str, bytes] = field(default_factory=dict)   # every file an edit touches, as read
     texts: dict[str, str] = field(default_factory=dict)         # those files with every kept edit
     tree: tuple[str, ...] = ()                                   # where edits may be written
+    masker: Any = None    # the stacks' sensitive values: masked in what is shown (diff lines, edit texts)
+
+    def mask(self, text: str) -> str:
+        return self.masker.mask(text) if self.masker else text
 
     def changed_files(self) -> list[str]:
         return sorted(p for p, t in self.texts.items() if t.encode("utf-8") != self.originals.get(p))
@@ -84,6 +89,7 @@ def make_plan(paths: list[str], config: Any, rules: list, jobs: int = 1, cache: 
     if not failing:
         return plan
     before = _snapshot(paths, config, rules)
+    plan.masker = _masker(before.stacks.values())
     files = Files(lambda p: _read(p, plan))
     ctx = Context(files, config, before.stacks, shown)
     groups: dict[tuple, list[Candidate]] = {}
@@ -126,8 +132,25 @@ def _read(path: str, plan: FixPlan) -> str:
         raise Refused(f"{path} is not UTF-8 text") from None
     if text.startswith("\ufeff"):
         raise Refused(f"{path} starts with a byte-order mark: edit it by hand")
+    if _CONTROL.search(text):  # a diff of it could carry terminal escapes: not ecr-lint's to show
+        raise Refused(f"{path} holds control characters: edit it by hand")
     plan.originals[path] = data
     return text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _masker(stacks) -> Any:
+    """One masker for the sensitive values of every stack (ecr_lint/redact.py)."""
+    from ecr_lint.redact import Masker, needles_of
+
+    values: list = []
+    for stack in stacks:
+        if getattr(stack, "sensitive", False):
+            values += [r.attributes for r in stack.resources]
+            values += list(stack.module_variables.values()) + list(stack.module_values.values())
+    return Masker(needles_of(values))
 
 
 def _overlap(a: Edit, b: Edit) -> bool:
