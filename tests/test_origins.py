@@ -171,3 +171,49 @@ def test_an_ignore_line_comment_above_a_block_still_covers_the_narrowed_finding(
     data = json.loads(result.output)
     assert data["findings"] == []
     assert [(r["status"], r["line"]) for r in data["results"]] == [("suppressed", 5)]
+
+
+def test_each_value_leads_to_the_element_of_for_each_and_its_tfvars_line(tmp_path):
+    write(tmp_path, {
+        "main.tf": '''variable "repositories" {
+  type = map(object({ mutability = string }))
+}
+
+resource "aws_ecr_repository" "this" {
+  for_each             = var.repositories
+  name                 = each.key
+  image_tag_mutability = each.value.mutability
+}
+''',
+        "terraform.tfvars": '''repositories = {
+  api = {
+    mutability = "IMMUTABLE"
+  }
+  worker = {
+    mutability = "MUTABLE"
+  }
+}
+'''})
+    [finding] = findings(str(tmp_path), "--select", "ECR003", "--environment", "prod")
+    assert finding["address"] == 'aws_ecr_repository.this["worker"]'
+    assert [(o["file"].rsplit("/", 1)[-1], o["line"], o["what"]) for o in finding["origins"]] == [
+        ("main.tf", 8, 'aws_ecr_repository.this["worker"].image_tag_mutability'),
+        ("main.tf", 6, "for_each of aws_ecr_repository.this"),
+        ("terraform.tfvars", 6, "repositories in terraform.tfvars"),
+    ]
+
+
+def test_a_chain_longer_than_the_hop_limit_keeps_the_finding_without_origins(tmp_path):
+    chain = "\n".join(f"  l{i} = local.l{i - 1}" for i in range(1, 100))
+    write(tmp_path, {"main.tf": f'''locals {{
+  l0 = "MUTABLE"
+{chain}
+}}
+
+resource "aws_ecr_repository" "app" {{
+  name                 = "app"
+  image_tag_mutability = local.l99
+}}
+'''})
+    [finding] = findings(str(tmp_path), "--select", "ECR003", "--environment", "prod")
+    assert finding["address"] == "aws_ecr_repository.app" and "origins" not in finding

@@ -125,8 +125,10 @@ def replace_literal(result: Result, ctx: Context, wanted: Any, accept: Callable[
     if current is ... or not accept(current):
         raise Refused(f"{origin.what} ({place(origin, ctx)}) is not a literal value ecr-lint knows how to change")
     start, end = h.span(h.unwrap(node))
+    keys = [str(step[1]) for step in origin.steps if step[0] == "key"]
+    target = f"{'.'.join(keys)} of {origin.what}" if keys else origin.what
     return Candidate(result, (Edit(origin.file, start, end, h.hcl(wanted)),),
-                     f"set {origin.what} to {h.hcl(wanted)} ({place(origin, ctx)})")
+                     f"set {target} to {h.hcl(wanted)} ({place(origin, ctx)})")
 
 
 # --- adding attributes and blocks -------------------------------------------------------------------

@@ -95,11 +95,13 @@ class _Walk:
         self.evaluator = evaluator
         self.chain: list[Origin] = []
         self.hops = 0
+        self.instance: Any = None   # the resource instance traced (each.value leads to its for_each)
 
     # --- the first hop: the resource's own attribute ---------------------------------------------
     def resource(self, inst: Any, resource: Resource, attribute: str, path: tuple) -> list[Origin]:
         block, file = inst.decl.block, inst.decl.file
         where = _label(block)
+        self.instance = inst
         attribute, path = _document_argument(block, attribute, path)
         body = block.body
         names: list = []
@@ -268,7 +270,9 @@ class _Walk:
                 return
         steps.reverse()
         root = node.name
-        if root in scope.names:   # each.value, count.index, a for-expression's variable
+        if root == "each" and steps[:1] == ["value"] and self.for_each(module, scope, steps[1:] + path):
+            return
+        if root in scope.names:   # count.index, a for-expression's variable
             self.end("computed", f": from {root}")
             return
         if root == "var" and steps:
@@ -279,6 +283,19 @@ class _Walk:
             self.output(module, str(steps[0]), steps[1], steps[2:] + path)
         else:
             self.end("reference", f": from {root}.{'.'.join(map(str, steps[:2]))}" if steps else f": from {root}")
+
+    def for_each(self, module: Any, scope: Any, path: list) -> bool:
+        """each.value of the traced resource: its element of the for_each expression."""
+        inst = self.instance
+        each = inst.names.get("each") if inst is not None else None
+        attr = inst.decl.block.body.attributes.get("for_each") if inst is not None else None
+        if attr is None or not isinstance(each, dict) or inst.module is not module \
+                or scope.names.get("each") is not each or not isinstance(each.get("key"), str):
+            return False
+        self.hop(Origin(inst.decl.file, attr.line, f"for_each of {inst.address.rsplit('[', 1)[0]}", "attribute",
+                        _label(inst.decl.block), ("for_each",)))
+        self.expr(module, attr.expr, module.scope, [each["key"]] + path)
+        return True
 
     def variable(self, module: Any, name: str, path: list) -> None:
         decl = module.config.variables.get(name)
