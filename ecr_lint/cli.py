@@ -457,7 +457,7 @@ def fix_command(paths, mode, fmt, select, ignore, var_files, var_args, environme
         wanted, _ = stacks_for(list(paths), ".", _settings((".",), config_file).config, cache=not no_cache)
         if not wanted:
             sys.exit(0)
-        paths, tree = tuple(os.path.relpath(p) for p in wanted), (os.path.realpath("."),)
+        paths, tree = tuple(os.path.relpath(p) for p in wanted), (os.path.abspath("."),)
     if not paths:
         raise click.UsageError("give at least one PATH (a directory or a .tf file)")
     if not any(os.path.isdir(p) or p.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")) for p in paths):

@@ -56,23 +56,28 @@ class FixPlan:
 
 
 def tree_of(paths: list[str]) -> tuple[str, ...]:
-    """The linted tree: the directories given (a file's directory), real paths."""
-    dirs = {os.path.realpath(p if os.path.isdir(p) else os.path.dirname(p) or ".") for p in paths if os.path.exists(p)}
+    """The linted tree: the directories given (a file's directory), as given (absolute)."""
+    dirs = {os.path.abspath(p if os.path.isdir(p) else os.path.dirname(p) or ".") for p in paths if os.path.exists(p)}
     return tuple(sorted(dirs))
 
 
 def writable_reason(path: str, tree: tuple[str, ...]) -> str | None:
-    """Why ecr-lint will not edit this file (None: it may): outside the tree, through a symlink,
-    installed by terraform init, or not a regular file."""
+    """Why ecr-lint will not edit this file (None: it may): outside the tree, through a symlink
+    below the directory given (one above it is the caller's own choice of path), installed by
+    terraform init, or not a regular file."""
     absolute = os.path.abspath(path)
-    real = os.path.realpath(absolute)
-    if real != absolute:
-        return "it is reached through a symbolic link (ecr-lint never writes through one)"
-    if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in tree):
+    base = next((root for root in tree if absolute.startswith(root.rstrip(os.sep) + os.sep)), None)
+    if base is None:
         return "it is outside the linted tree"
-    if f"{os.sep}.terraform{os.sep}" in real:
+    parts = os.path.relpath(absolute, base).split(os.sep)
+    current = base
+    for part in parts:
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            return "it is reached through a symbolic link (ecr-lint never writes through one)"
+    if ".terraform" in parts:
         return "it is inside .terraform (installed by terraform init, which overwrites it)"
-    if not os.path.isfile(real) or os.path.islink(absolute):
+    if not os.path.isfile(absolute):
         return "it is not a regular file"
     return None
 
@@ -123,7 +128,7 @@ def _read(path: str, plan: FixPlan) -> str:
     if reason:
         raise Refused(f"{path} is not edited: {reason}")
     try:
-        data, _ = read_file(path, Roots(plan.tree), MAX_FILE_BYTES)
+        data, _ = read_file(path, Roots([os.path.realpath(root) for root in plan.tree]), MAX_FILE_BYTES)
     except (OSError, ValueError) as exc:
         raise Refused(f"{path} cannot be read: {exc}") from None
     try:
@@ -203,12 +208,14 @@ class _Snapshot:
     stacks: dict
 
 
-def _snapshot(paths: list[str], config: Any, rules: list | None = None) -> _Snapshot:
+def _snapshot(paths: list[str], config: Any, rules: list, reading: list[str] = ()) -> _Snapshot:
+    """Findings of the per-stack rules (an edit changes no SSM parameter name, so the cross-stack
+    rule cannot change), input errors, and every resource's attributes."""
     from ecr_lint.api import lint, load_stacks
     from ecr_lint.hcl.evaluate import symbolic
 
-    report = lint(paths, config, rules=rules, jobs=1, cache=False)
-    stacks, _ = load_stacks(paths, config)
+    report = lint(paths, config, rules=[r for r in rules if not r.cross_stack], jobs=1, cache=False, reading=reading)
+    stacks, _ = load_stacks(paths, config, reading=reading)
     resources = {}
     for stack in stacks:
         for res in stack.resources:
@@ -228,17 +235,25 @@ def _problem(paths, config, rules, files: Files, groups: list, before: _Snapshot
     from ecr_lint.loaders.files import OVERLAY
 
     texts = _edited(files, tuple(e for edits, _ in groups for e in edits))
+    # Only the stacks that read an edited file can change: they alone are linted again.
+    edited = {os.path.abspath(p) for p in texts}
+    affected = sorted(root for root, stack in before.stacks.items() if stack.source != "plan" and stack.read & edited)
     OVERLAY.clear()
     OVERLAY.update({os.path.realpath(p): t.encode("utf-8") for p, t in texts.items()})
     try:
-        after = _snapshot(paths, config, rules)
+        after = _snapshot(affected or paths, config, rules, reading=paths)
     finally:
         OVERLAY.clear()
+    scope = set(affected) if affected else None
+
+    def inside(keys) -> set:
+        return {k for k in keys if scope is None or k[1 if len(k) == 3 else 0] in scope}
+
     targets = {_key(c.result) for _, candidates in groups for c in candidates}
     still = sorted(targets & after.findings)
     if still:
         return f"linting again still finds {still[0][0]} on {still[0][2]}"
-    added = sorted(after.findings - before.findings)
+    added = sorted(inside(after.findings) - before.findings)
     if added:
         return f"it would add {added[0][0]} on {added[0][2]}"
     errors = sorted(after.errors - before.errors)
@@ -247,8 +262,9 @@ def _problem(paths, config, rules, files: Files, groups: list, before: _Snapshot
     if not changes:
         return None
     fixed = {(stack, address) for _, stack, address in targets}
-    changed = sorted(k for k in set(before.resources) | set(after.resources)
-                     if before.resources.get(k) != after.resources.get(k) and k not in fixed)
+    old, new = {k: v for k, v in before.resources.items() if k in inside(before.resources)}, \
+        {k: v for k, v in after.resources.items() if k in inside(after.resources)}
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k) and k not in fixed)
     if changed:
         stack, address = changed[0]
         return (f"the value's origin also feeds {address} in {os.path.relpath(stack)}, which has no such finding "

@@ -119,7 +119,7 @@ class StackLoader:
         return Stack(self.root_dir, resources, self.graph, self.errors, self.unresolved, module_variables[""],
                      module_variables=module_variables, module_values=values, module_calls=self.module_calls,
                      annotations=annotations, workspace=self.workspace, sensitive=self.evaluator.tainted,
-                     tracer=Tracer(self, root))
+                     tracer=Tracer(self, root), read=frozenset(self.reader.record.files))
 
     # -- graph edges are recorded while evaluating
     def note(self, target: str, path: tuple = ()) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from typing import Any
 
 from ecr_lint.hcl import syntax as ast
@@ -332,6 +333,7 @@ class _Walk:
                             _label(call_decl.block), (name,)))
             self.expr(parent, attr.expr, scope, path)
             return
+        label = re.sub(r"\[[^\]]*\]", "", label)  # a default is the same for every instance of the module
         default = decl.block.body.attributes.get("default")
         if default is None:
             self.hop(Origin(decl.file, decl.block.line, f"{label} has no default and no value", "default",
