@@ -156,7 +156,8 @@ def test_the_rules_fixture_has_one_finding_per_fixable_rule_and_kind():
         ("ECR003", "aws_ecr_repository.old", "rules"), ("ECR011", "aws_ecr_repository.bare", "rules"),
         ("ECR010", "aws_kms_key.logs", "rules"), ("ECR010", "aws_kms_key.backups", "rules"),
         ("ECR012", "aws_iam_policy.pull", "rules"), ("ECR012", "aws_iam_policy.login", "rules"),
-        ("ECR013", "aws_iam_policy.push", "rules"), ("ECR013", "aws_iam_policy.pull_one_line", "rules")}
+        ("ECR013", "aws_iam_policy.push", "rules"), ("ECR013", "aws_iam_policy.pull_one_line", "rules"),
+        ("ECR012", "data.aws_iam_policy_document.ci", "rules"), ("ECR013", "data.aws_iam_policy_document.ci", "rules")}
 
 
 def test_the_dev_caller_is_left_alone_and_comments_and_layout_are_kept(tmp_path):

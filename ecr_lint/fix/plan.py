@@ -220,7 +220,8 @@ def _snapshot(paths: list[str], config: Any, rules: list, reading: list[str] = (
     for stack in stacks:
         for res in stack.resources:
             # compared, never shown: a sensitive value stays in memory
-            resources[(stack.root, res.address)] = json.dumps(symbolic(res.attributes), sort_keys=True, default=repr)
+            resources[(stack.root, res.address)] = {
+                name: json.dumps(symbolic(value), sort_keys=True, default=repr) for name, value in res.attributes.items()}
     return _Snapshot({_key(r) for r in report.findings}, {(e.file, e.line, e.message) for e in report.errors},
                      resources, {s.root: s for s in stacks})
 
@@ -264,12 +265,26 @@ def _problem(paths, config, rules, files: Files, groups: list, before: _Snapshot
     fixed = {(stack, address) for _, stack, address in targets}
     old, new = {k: v for k, v in before.resources.items() if k in inside(before.resources)}, \
         {k: v for k, v in after.resources.items() if k in inside(after.resources)}
-    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k) and k not in fixed)
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k) and k not in fixed
+                     and not _through_fixed(k, old.get(k) or {}, new.get(k) or {}, fixed, after.stacks))
     if changed:
         stack, address = changed[0]
         return (f"the value's origin also feeds {address} in {os.path.relpath(stack)}, which has no such finding "
                 "and would change too")
     return None
+
+
+def _through_fixed(key: tuple, old: dict, new: dict, fixed: set, stacks: dict) -> bool:
+    """Every attribute of this resource that changed refers to a resource being fixed (an IAM
+    policy rendering the fixed policy document): a consequence of the fix, not another use of
+    the origin."""
+    stack = stacks.get(key[0])
+    if stack is None:
+        return False
+    changed = {name for name in set(old) | set(new) if old.get(name) != new.get(name)}
+    explained = {edge.attribute.split(".")[0] for edge in stack.graph.resource_edges()
+                 if edge.source == key[1] and (key[0], edge.target) in fixed}
+    return bool(changed) and changed <= explained
 
 
 def _proven(paths, config, rules, groups: list, files: Files, before: _Snapshot, plan: FixPlan) -> list:

@@ -316,6 +316,9 @@ def _item_removal(text: str, node: Tree, index: int, file: str) -> Edit:
 
 
 def ecr012(result: Result, ctx: Context) -> Candidate:
+    origin = source(result, ctx)
+    if not origin.steps and origin.attribute[-1:] == ("resources",):
+        return _ecr012_document(result, ctx, origin)
     origin, text, statement, resources = _statement(result, ctx, "Resource")
     action_node = h.step(statement, ("key", "Action"))
     actions = _items(action_node) if action_node is not None else []
@@ -353,6 +356,40 @@ def ecr012(result: Result, ctx: Context) -> Candidate:
                      f"move {AUTH_TOKEN} to a statement of its own on Resource \"*\" ({place(origin, ctx)})")
 
 
+def _ecr012_document(result: Result, ctx: Context, origin: Origin) -> Candidate:
+    """A policy document's statement block: its resources become ["*"] when it grants only
+    GetAuthorizationToken; else the action moves to a new statement block right after it."""
+    text, resources, body, _ = located(origin, ctx)
+    actions_attr = h.attributes(body).get("actions")
+    if resources is None or actions_attr is None:
+        raise Refused("the statement has no actions or resources to edit: edit it by hand")
+    node = h.unwrap(h.expression(actions_attr))
+    actions = _items(node)
+    if ... in actions or not any(isinstance(a, str) and a.lower() == AUTH_TOKEN.lower() for a in actions):
+        raise Refused("the statement's actions are not literals: edit it by hand")
+    if all(a.lower() == AUTH_TOKEN.lower() for a in actions):
+        start, end = h.span(h.unwrap(h.expression(resources)))
+        return Candidate(result, (Edit(origin.file, start, end, '["*"]'),),
+                         f'set resources = ["*"] in the statement of {AUTH_TOKEN} ({place(origin, ctx)})')
+    if node.data != "tuple":
+        raise Refused("the statement's actions are not a list: edit it by hand")
+    document = h.find_block(ctx.files.body(origin.file), origin.block)
+    index = origin.attribute[1] if len(origin.attribute) > 2 and isinstance(origin.attribute[1], int) else 0
+    statements = h.blocks(h.body_of(document), "statement") if document is not None else []
+    if len(statements) <= index:
+        raise Refused("cannot find the statement again: edit it by hand")
+    removal = _item_removal(text, node, actions.index(next(a for a in actions if a.lower() == AUTH_TOKEN.lower())),
+                            origin.file)
+    block_end = h.span(statements[index])[1]
+    indent = h.indent_at(text, h.span(statements[index])[0])
+    newline = "\r\n" if "\r\n" in text else "\n"
+    blank = newline if text[block_end:].startswith(newline * 2) else ""
+    new = (f"{newline}{blank}{indent}statement {{{newline}{indent}  actions   = [\"{AUTH_TOKEN}\"]{newline}"
+           f"{indent}  resources = [\"*\"]{newline}{indent}}}")
+    return Candidate(result, (removal, Edit(origin.file, block_end, block_end, new)),
+                     f"move {AUTH_TOKEN} to a statement of its own on resources [\"*\"] ({place(origin, ctx)})")
+
+
 _WITHOUT = re.compile(r"without ([\w:, ]+)$")
 
 
@@ -362,7 +399,8 @@ def ecr013(result: Result, ctx: Context) -> Candidate:
         raise Refused("cannot tell which actions are missing")
     missing = [a.strip() for a in found.group(1).split(",") if a.strip()]
     origin = source(result, ctx)
-    if not origin.steps or origin.steps[-1] != ("key", "Action"):
+    in_document = not origin.steps and origin.attribute[-1:] == ("actions",)  # a policy document's statement
+    if not in_document and (not origin.steps or origin.steps[-1] != ("key", "Action")):
         raise Refused(f"the policy comes from {origin.what} ({place(origin, ctx)}): add {', '.join(missing)} by hand")
     text, node = expression_at(origin, ctx)
     node = h.unwrap(node)
