@@ -123,6 +123,7 @@ CASES = [
      ["stacks/prod", "stacks/prod-eu", "stacks/dev"]),
     ("shared_locals", ["--config", "{dir}/ecr-lint.toml"], "ECR007", {"locals.tf"}, ["."]),
     ("tags_absent", ["--config", "{dir}/ecr-lint.toml"], "ECR007", {"main.tf"}, ["."]),
+    ("default_tags", ["--config", "{dir}/ecr-lint.toml"], "ECR007", {"versions.tf"}, ["."]),
     ("rules", [], FIXABLE, {"repositories.tf", "keys.tf", "policies.tf"}, ["."]),
 ]
 

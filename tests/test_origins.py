@@ -217,3 +217,11 @@ resource "aws_ecr_repository" "app" {{
 '''})
     [finding] = findings(str(tmp_path), "--select", "ECR003", "--environment", "prod")
     assert finding["address"] == "aws_ecr_repository.app" and "origins" not in finding
+
+
+def test_a_tag_missing_from_the_provider_default_tags_is_set_at_default_tags():
+    result = findings("fixtures/fix/default_tags", "--select", "ECR007")
+    assert {(f["address"], f["line"]) for f in result} == {("aws_sns_topic.alerts", 1),
+                                                            ("aws_cloudwatch_log_group.scans", 5)}
+    assert {chain(f)[-1] for f in result} == {("fixtures/fix/default_tags/versions.tf", 17,
+                                                "default_tags of provider aws", "missing")}

@@ -81,12 +81,9 @@ def find_block(body: Tree, words: tuple, first: Any = None) -> Tree | None:
     `locals`, the one that holds `first`."""
     if not words:
         return None
-    for block in blocks(body):
-        if block_words(block) == tuple(words):
-            if words == ("locals",) and first not in attributes(body_of(block)):
-                continue
-            return block
-    return None
+    found = [b for b in blocks(body) if block_words(b) == tuple(words)
+             and (words != ("locals",) or first in attributes(body_of(b)))]
+    return found[0] if len(found) == 1 else None  # two alike (providers with aliases): which one is unclear
 
 
 def find_body(file_body: Tree, words: tuple, path: tuple) -> tuple[Tree | None, str]:

@@ -126,6 +126,12 @@ class _Walk:
             if nested:  # the verdict names a block: point at it
                 return [Origin(file, nested[0].line, f"{inst.address}.{attribute}", "attribute", where,
                                tuple(names + [last]), end="literal")]
+            if not names and last == "tags" and path:
+                self.hop(Origin(file, block.line, f"{inst.address} sets no tags of its own", "attribute", where,
+                                ("tags",)))
+                if self.default_tags(inst, path):
+                    return self.chain
+                self.chain, self.hops = [], 0
             if not names and last in resource.attributes:
                 return []   # an attribute the provider derives (a policy document's json): no literal
             return [Origin(file, block.line, f"{inst.address} sets no {last}", "attribute", where, tuple(names + [last]),
@@ -134,6 +140,25 @@ class _Walk:
         self.hop(Origin(file, attr.line, f"{inst.address}.{attribute}", "attribute", where, tuple(names + [last])))
         self.expr(inst.module, attr.expr, scope, list(path))
         return self.chain
+
+    def default_tags(self, inst: Any, path: tuple) -> list[Origin]:
+        """A tag of a resource without `tags` of its own comes from its provider's default_tags."""
+        info = inst.module.provider_of(inst.decl.block)
+        root = self.tracer.root
+        for decl in root.config.providers:
+            name = decl.block.labels[0]
+            alias = decl.block.body.attributes.get("alias")
+            if alias is not None or info.address != root.addr(f"provider.{name}"):
+                continue
+            block = next((b for b in decl.block.body.blocks if b.type == "default_tags"), None)
+            attr = block.body.attributes.get("tags") if block is not None else None
+            if attr is None:
+                return []
+            self.hop(Origin(decl.file, attr.line, f"default_tags of provider {name}", "attribute", ("provider", name),
+                            ("default_tags", "tags")))
+            self.expr(root, attr.expr, root.scope, list(path))
+            return self.chain
+        return []
 
     # --- hops and steps ----------------------------------------------------------------------
     def hop(self, origin: Origin) -> None:
