@@ -96,7 +96,7 @@ def _check_resource(rule: Rule, severity: Severity, resource: Resource, ctx: Rul
     tracer = ctx.stack.tracer
     for verdict in chosen:
         line = resource.line_of(verdict.attribute)
-        origins = tracer(resource, verdict) if tracer is not None and verdict.status is Status.FAIL else ()
+        origins = tracer(resource, verdict) if tracer is not None and verdict.status is not Status.PASS else ()
         if origins and origins[0].file == resource.span.file and origins[0].line:
             # The smallest span in the block: the `ecr:*` line, not `policy = ...` (kept as `head`:
             # where the finding was pointed before, which line-based suppressions may name).

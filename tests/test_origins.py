@@ -225,3 +225,11 @@ def test_a_tag_missing_from_the_provider_default_tags_is_set_at_default_tags():
                                                             ("aws_cloudwatch_log_group.scans", 5)}
     assert {chain(f)[-1] for f in result} == {("fixtures/fix/default_tags/versions.tf", 17,
                                                 "default_tags of provider aws", "missing")}
+
+
+def test_an_unknown_finding_says_which_input_is_missing_and_points_at_kms_key():
+    result = {f["rule_id"]: f for f in findings("fixtures/unknowns", "--select", "ECR001,ECR009")}
+    for rule in ("ECR001", "ECR009"):
+        assert (result[rule]["status"], result[rule]["line"]) == ("unknown", 16)
+        assert chain(result[rule])[-1] == ("fixtures/unknowns/main.tf", 2, "var.kms_key_arn has no default and no value",
+                                           "unknown")
