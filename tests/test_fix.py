@@ -406,3 +406,42 @@ def test_a_file_with_control_characters_is_not_edited(tmp_path):
     before = open(path, encoding="utf-8").read()
     result = cli("fix", stack, "--write", "--no-cache", "--select", "ECR003")
     assert open(path, encoding="utf-8").read() == before and "holds control characters" in result.stderr
+
+
+def test_the_real_registry_module_installed_by_terraform_init(tmp_path, tf_required):
+    """terraform-aws-modules/ecr/aws v2.4.0 from ../shared (a git source, installed by a real
+    `terraform init`): what comes from the caller is edited there; what comes from the module's
+    own defaults is not edited, and the finding says why."""
+    from test_installed_modules import LIFECYCLE, REGISTRY, _registry_stack, init
+
+    if not os.path.isdir(REGISTRY):
+        pytest.skip(f"{REGISTRY} is not here (it lives in ../shared beside the repository)")
+    stack = _registry_stack(tmp_path, "v2.4.0", f'''module "defaults" {{
+  source          = "SOURCE"
+  repository_name = "defaults"
+  repository_lifecycle_policy = {LIFECYCLE}
+}}
+
+module "kms" {{
+  source                          = "SOURCE"
+  repository_name                 = "kms"
+  repository_encryption_type      = "KMS"
+  repository_kms_key              = "arn:aws:kms:ap-northeast-2:111122223333:key/0f3b5b4e-1234-4d2a-9b1c-2c4d5e6f7a8b"
+  repository_image_tag_mutability = "MUTABLE" # the caller's choice: edited here
+  repository_lifecycle_policy = {LIFECYCLE}
+}}
+''')
+    assert terraform(str(stack), "fmt", "-check").returncode == 0  # clean before: fix must keep it so
+    init(stack)
+    args = ["--no-cache", "--select", "ECR001,ECR003", "--environment", "prod"]
+    result = cli("fix", str(stack), "--write", *args)
+    assert result.exit_code == 1, result.output
+    text = (stack / "main.tf").read_text()
+    assert 'repository_image_tag_mutability = "IMMUTABLE" # the caller\'s choice: edited here' in text
+    assert [line.split("  ")[1:3] for line in result.stderr.splitlines() if line.startswith("ecr-lint: fixed")] == \
+        [["ECR003", "module.kms.aws_ecr_repository.this[0]: set argument repository_image_tag_mutability of "
+                    f"module.kms to \"IMMUTABLE\" ({stack}/main.tf:15)"]]
+    [refused] = [line for line in result.stderr.splitlines() if "not fixed" in line]
+    assert "ECR001  module.defaults.aws_ecr_repository.this[0]" in refused and "installed" in refused
+    assert findings(str(stack), *args[1:]) == {("ECR001", "module.defaults.aws_ecr_repository.this[0]", "stack")}
+    proven(str(stack), ["."])
