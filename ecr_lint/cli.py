@@ -431,6 +431,8 @@ def docs_command(directory: str, check: bool) -> None:
               help="Config file (default: found walking up, as for lint); fix.tag_values gives ECR007's tag values.")
 @click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
               help="A directory of custom rule files.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default=None,
+              help="Lowest severity of a finding left unfixed that makes the exit code 1  [default: error]")
 @click.option("--changed-files", is_flag=True, help="PATHS are changed files (pre-commit): fix the stacks that "
               "contain them; edits may go anywhere below the working directory.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for the first lint.")
@@ -438,10 +440,11 @@ def docs_command(directory: str, check: bool) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the diff or report here instead of standard output.")
 def fix_command(paths, mode, fmt, select, ignore, var_files, var_args, environment, workspace, config_file,
-                rules_dirs, changed_files, jobs, no_cache, output) -> None:
+                rules_dirs, fail_on, changed_files, jobs, no_cache, output) -> None:
     """Fix findings where their value comes from (a tfvars line, a default, a local, a module
-    argument), each edit proven by linting again first. Exit 0: nothing left to fix; 1: edits
-    shown or written, or findings left; 2: bad input; 3: internal error."""
+    argument), each edit proven by linting again first. Exit 0: nothing to edit and no finding
+    at or above --fail-on left; 1: edits shown or written, or such findings left; 2: bad input,
+    or a file not written; 3: internal error."""
     from ecr_lint.fix import make_plan
     from ecr_lint.fix import output as shown
     from ecr_lint.fix.write import write
@@ -472,7 +475,7 @@ def fix_command(paths, mode, fmt, select, ignore, var_files, var_args, environme
     settings = _settings(paths, config_file)
     settings.with_cli(select=_ids(select) or None, ignore=_ids(ignore) or None, environment=environment,
                       var_files=(*settings.config.var_files, *var_files) if var_files else None,
-                      variables=variables or None, workspace=workspace)
+                      variables=variables or None, workspace=workspace, fail_on=fail_on)
     rules = _rules(settings.config, rules_dirs)
     settings.settle(rules)
     plan = make_plan(list(paths), settings.config, rules, jobs=jobs or _usable_cpus(), cache=not no_cache,

@@ -445,3 +445,36 @@ module "kms" {{
     assert "ECR001  module.defaults.aws_ecr_repository.this[0]" in refused and "installed" in refused
     assert findings(str(stack), *args[1:]) == {("ECR001", "module.defaults.aws_ecr_repository.this[0]", "stack")}
     proven(str(stack), ["."])
+
+
+def test_each_value_of_a_module_call_is_fixed_in_its_for_each_element(tmp_path, tf_required):
+    write(tmp_path, {
+        "modules/ecr/main.tf": '''variable "name" {
+  type = string
+}
+
+variable "mutability" {
+  type = string
+}
+
+resource "aws_ecr_repository" "this" {
+  name                 = var.name
+  image_tag_mutability = var.mutability
+}
+''',
+        "main.tf": '''module "ecr" {
+  source = "./modules/ecr"
+  for_each = {
+    api     = "IMMUTABLE"
+    scratch = "MUTABLE" # to be reviewed
+  }
+  name       = each.key
+  mutability = each.value
+}
+'''})
+    args = ["--no-cache", "--select", "ECR003", "--environment", "prod"]
+    result = cli("fix", str(tmp_path), "--write", *args)
+    assert result.exit_code == 1 and 'set scratch of for_each of module.ecr to "IMMUTABLE"' in result.stderr
+    assert '    scratch = "IMMUTABLE" # to be reviewed\n' in (tmp_path / "main.tf").read_text()
+    assert findings(str(tmp_path), *args[1:]) == set()
+    proven(str(tmp_path), ["."])

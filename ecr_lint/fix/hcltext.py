@@ -52,7 +52,7 @@ def line_of(text: str, offset: int) -> int:
 def _name(node: Tree) -> str:
     """An identifier's or a plain string's text (a block label, an object key)."""
     tokens = [t for t in node.scan_values(lambda v: isinstance(v, Token))]
-    if node.data == "identifier" or (node.data == "expr_term" and trees(node)
+    if node.data in ("identifier", "keyword") or (node.data == "expr_term" and trees(node)
                                      and trees(node)[0].data in ("identifier", "keyword")):
         return str(tokens[0])
     parts = [str(t) for t in tokens if t.type == "STRING_CHARS"]

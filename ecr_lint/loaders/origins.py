@@ -96,13 +96,16 @@ class _Walk:
         self.evaluator = evaluator
         self.chain: list[Origin] = []
         self.hops = 0
-        self.instance: Any = None   # the resource instance traced (each.value leads to its for_each)
+        # Where each `each` came from: id(the each object) -> (block Decl, module it is evaluated in,
+        # address shown): each.value leads to the element of that block's for_each.
+        self.eaches: dict[int, tuple] = {}
 
     # --- the first hop: the resource's own attribute ---------------------------------------------
     def resource(self, inst: Any, resource: Resource, attribute: str, path: tuple) -> list[Origin]:
         block, file = inst.decl.block, inst.decl.file
         where = _label(block)
-        self.instance = inst
+        if isinstance(inst.names.get("each"), dict):
+            self.eaches[id(inst.names["each"])] = (inst.decl, inst.module, inst.address.rsplit("[", 1)[0])
         attribute, path = _document_argument(block, attribute, path)
         body = block.body
         names: list = []
@@ -311,15 +314,16 @@ class _Walk:
             self.end("reference", f": from {root}.{'.'.join(map(str, steps[:2]))}" if steps else f": from {root}")
 
     def for_each(self, module: Any, scope: Any, path: list) -> bool:
-        """each.value of the traced resource: its element of the for_each expression."""
-        inst = self.instance
-        each = inst.names.get("each") if inst is not None else None
-        attr = inst.decl.block.body.attributes.get("for_each") if inst is not None else None
-        if attr is None or not isinstance(each, dict) or inst.module is not module \
-                or scope.names.get("each") is not each or not isinstance(each.get("key"), str):
+        """each.value: the element of the for_each (of the resource, or of the module call) it is."""
+        each = scope.names.get("each")
+        found = self.eaches.get(id(each)) if isinstance(each, dict) else None
+        if found is None or not isinstance(each.get("key"), str):
             return False
-        self.hop(Origin(inst.decl.file, attr.line, f"for_each of {inst.address.rsplit('[', 1)[0]}", "attribute",
-                        _label(inst.decl.block), ("for_each",)))
+        decl, owner, shown = found
+        attr = decl.block.body.attributes.get("for_each")
+        if attr is None or owner is not module:
+            return False
+        self.hop(Origin(decl.file, attr.line, f"for_each of {shown}", "attribute", _label(decl.block), ("for_each",)))
         self.expr(module, attr.expr, module.scope, [each["key"]] + path)
         return True
 
@@ -353,6 +357,8 @@ class _Walk:
                 self.end("unknown")
                 return
             scope = parent.scope.child(**names) if names else parent.scope
+            if isinstance(names.get("each"), dict):
+                self.eaches[id(names["each"])] = (call_decl, parent, module.prefix.rsplit("[", 1)[0])
             call = module.prefix.rsplit(".module.", 1)[-1].removeprefix("module.")
             self.hop(Origin(call_decl.file, attr.line, f"argument {name} of module.{call}", "argument",
                             _label(call_decl.block), (name,)))
