@@ -42,7 +42,7 @@ def summary(plan: FixPlan) -> list[str]:
         result = item.result
         lines.append(f"not fixed: {_shown(result.file)}:{result.line}  {result.rule_id}  {result.address}: "
                      f"{item.reason}")
-    return [display(line) for line in lines]
+    return [display(plan.mask(line)) for line in lines]
 
 
 def _position(text: str, offset: int) -> dict:
@@ -77,9 +77,10 @@ def as_json(plan: FixPlan, settings: dict | None = None) -> dict:
     for entry in data["findings"]:
         fix = fixes.get(entry["fingerprint"])
         if fix is not None:
-            entry["fix"] = {"description": fix.description, "edits": _edits(plan, fix.edits, plan.report.base)}
+            entry["fix"] = {"description": plan.mask(fix.description),
+                            "edits": _edits(plan, fix.edits, plan.report.base)}
         elif entry["fingerprint"] in refused:
-            entry["not_fixed"] = refused[entry["fingerprint"]]
+            entry["not_fixed"] = plan.mask(refused[entry["fingerprint"]])
     data["fixed_files"] = [relative_to(p, plan.report.base) for p in plan.changed_files()]
     return data
 
@@ -108,5 +109,5 @@ def as_sarif(plan: FixPlan, settings: dict | None = None) -> dict:
                                       "charOffset": edit.start, "charLength": edit.end - edit.start},
                     "insertedContent": {"text": plan.mask(edit.text)}})
             changes.append({"artifactLocation": {"uri": uri(path, base)}, "replacements": replacements})
-        entry["fixes"] = [{"description": {"text": fix.description}, "artifactChanges": changes}]
+        entry["fixes"] = [{"description": {"text": plan.mask(fix.description)}, "artifactChanges": changes}]
     return data
