@@ -298,8 +298,12 @@ def test_json_edits_apply_to_the_files_as_read(tmp_path):
     for (file, offset, length, text) in sorted(edits, key=lambda e: e[1], reverse=True):
         name = os.path.basename(file)
         texts[name] = texts[name][:offset] + text + texts[name][offset + length:]
+    combined = {name: open(os.path.join(stack, name), encoding="utf-8").read() for name in texts}
+    for edit in sorted(data["edits"], key=lambda e: e["offset"], reverse=True):  # all at once, as --write
+        name = os.path.basename(edit["file"])
+        combined[name] = combined[name][:edit["offset"]] + edit["text"] + combined[name][edit["offset"] + edit["length"]:]
     cli("fix", stack, "--write", "--no-cache", "--select", FIXABLE)
-    assert {n: open(os.path.join(stack, n), encoding="utf-8").read() for n in texts} == texts
+    assert {n: open(os.path.join(stack, n), encoding="utf-8").read() for n in texts} == texts == combined
     assert sorted(os.path.basename(p) for p in data["fixed_files"]) == ["keys.tf", "policies.tf", "repositories.tf"]
 
 

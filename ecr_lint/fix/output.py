@@ -8,7 +8,7 @@ import os
 
 from ecr_lint.fingerprint import fingerprint, relative_to, uri
 from ecr_lint.fix.hcltext import Edit, line_of
-from ecr_lint.fix.plan import FixPlan
+from ecr_lint.fix.plan import FixPlan, hunks
 from ecr_lint.reporters.escape import display
 
 
@@ -82,6 +82,10 @@ def as_json(plan: FixPlan, settings: dict | None = None) -> dict:
         elif entry["fingerprint"] in refused:
             entry["not_fixed"] = plan.mask(refused[entry["fingerprint"]])
     data["fixed_files"] = [relative_to(p, plan.report.base) for p in plan.changed_files()]
+    # Every kept edit at once (what --write writes): one finding's edits may overlap another's
+    # where both realign the same run of attributes; these never do.
+    combined = tuple(e for p in plan.changed_files() for e in hunks(p, plan.originals[p].decode("utf-8"), plan.texts[p]))
+    data["edits"] = _edits(plan, combined, plan.report.base)
     return data
 
 

@@ -109,7 +109,7 @@ def make_plan(paths: list[str], config: Any, rules: list, jobs: int = 1, cache: 
     accepted = _proven(paths, config, rules, kept, files, before, plan)
     for edits, candidates in accepted:
         alone = _edited(files, edits)
-        final = tuple(e for path in sorted(alone) for e in _hunks(path, files.text(path), alone[path]))
+        final = tuple(e for path in sorted(alone) for e in hunks(path, files.text(path), alone[path]))
         plan.fixes.append(Fix(tuple(c.result for c in candidates), candidates[0].description, final))
     combined = _edited(files, tuple(e for edits, _ in accepted for e in edits))
     plan.texts = combined
@@ -185,7 +185,7 @@ def _edited(files: Files, edits: tuple[Edit, ...]) -> dict[str, str]:
     return out
 
 
-def _hunks(path: str, old: str, new: str) -> list[Edit]:
+def hunks(path: str, old: str, new: str) -> list[Edit]:
     """The change from old to new as whole-line replacements (offsets into old)."""
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
     starts = [0]
