@@ -54,6 +54,8 @@ class Tracer:
             return tuple(chain)
         except (EvalError, RecursionError):   # an exhausted trace budget too: no origin, the finding stands
             return ()
+        except Exception:  # noqa: BLE001 - an origin is an aid: whatever goes wrong, the finding itself stands
+            return ()
         finally:
             evaluator.budget = saved
 
