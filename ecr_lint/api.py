@@ -144,9 +144,10 @@ def call_graph(config: Config, roots: tuple[str, ...], modules: dict, store=None
 
 
 def load_stacks(paths: Iterable[str], config: Config, progress=None,
-                cache: bool = False) -> tuple[list[Stack], list[InputError]]:
+                cache: bool = False, reading: Iterable[str] = ()) -> tuple[list[Stack], list[InputError]]:
     """Every stack and plan under the paths, loaded (for the graph picture); errors beside.
-    `cache`: parsed files from (and into) the user cache, as lint() does."""
+    `cache`: parsed files from (and into) the user cache, as lint() does. `reading`: more
+    directories the stacks may read (as when they were linted with them)."""
     from ecr_lint.cache import ParseCache, Store
     from ecr_lint.loaders.plan import PlanError, load_plan
     from ecr_lint.runner import Work, load_hcl
@@ -154,7 +155,7 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None,
     paths = list(paths)
     config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
     dirs, plans, errors = discover(paths, config.exclude, config_dir)
-    roots = tuple(reading_roots([p for p in paths if os.path.exists(p)]))
+    roots = tuple(reading_roots([p for p in [*paths, *reading] if os.path.exists(p)]))
     module_cache: dict[str, ModuleConfig] = {}
     stacks: list[Stack] = []
     store = Store() if cache else None
@@ -179,12 +180,13 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None,
 
 def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] | None = None,
          rules_dirs: list[str] = (), today: dt.date | None = None, progress=None, jobs: int = 1,
-         cache: bool = False, context: Iterable[str] = ()) -> Report:
+         cache: bool = False, context: Iterable[str] = (), reading: Iterable[str] = ()) -> Report:
     """Lint stacks and plans. `jobs` worker processes; `cache` reuses parsed files and the
     results of unchanged stacks (under the user cache directory). `context`: more stack
     directories, evaluated only for what cross-stack rules need of them (the SSM parameters
     they export and read), their own findings not reported (the pre-commit hook's view of the
-    rest of the repository)."""
+    rest of the repository). `reading`: more directories the stacks may read, not linted
+    (`ecr-lint fix` lints a few stacks again with the reading roots of the whole run)."""
     from ecr_lint import baseline as baselines
     from ecr_lint.cache import Store
     from ecr_lint.fingerprint import repository_root
@@ -197,7 +199,7 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     config_dir = [os.path.dirname(os.path.abspath(config.config_file))] if config.config_file else []
     dirs, plans, errors = discover(paths, config.exclude, config_dir)
     context = [d for d in context if os.path.abspath(d) not in {os.path.abspath(x) for x in dirs}]
-    roots = tuple(reading_roots([p for p in [*paths, *context] if os.path.exists(p)]))
+    roots = tuple(reading_roots([p for p in [*paths, *context, *reading] if os.path.exists(p)]))
     modules: dict[str, ModuleConfig] = {}
     store = Store() if cache else None   # one per run: its trust is checked (and any warning said) once
     graph = call_graph(config, roots, modules, store)

@@ -398,7 +398,7 @@ def decode(value: Any) -> Any:
     return value
 
 
-AST_FORMAT = 3  # 2: bodies carry their comments (suppressions are read from them); 3: attributes and blocks carry a file
+AST_FORMAT = 4  # 2: bodies carry their comments (suppressions are read from them); 3: attributes and blocks carry a file; 4: item lines
 
 
 def parse_key(path: str, content: bytes) -> str:

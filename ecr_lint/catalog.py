@@ -44,6 +44,7 @@ class Rule:
     looks_along: tuple = ()
     condition: Any = None               # relations.Condition: the check of a relational rule
     when: Any = None                    # relations.Condition: where the rule applies
+    fix: dict = field(default_factory=dict)   # what `ecr-lint fix` does: fixable, how, example
 
     @property
     def custom(self) -> bool:
@@ -155,6 +156,7 @@ def load_rule_file(path: str, validator: Any) -> Rule:
         predicate=predicate, schema=check.get("schema"), schema_message=check.get("message", ""),
         examples=data["examples"], file=path, peers=data.get("peers", {}),
         builtin=check.get("builtin"), looks_along=looks_along, condition=condition, when=when,
+        fix=data.get("fix", {}),
     )
 
 

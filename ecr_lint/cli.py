@@ -511,5 +511,87 @@ def docs_command(directory: str, check: bool) -> None:
         out(f"wrote {display(path)}\n")
 
 
+# --- ecr-lint fix (issue 15): a self-contained block --------------------------------------------------
+
+@main.command("fix")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--diff", "mode", flag_value="diff",
+              help="Print the edits as a unified diff (the default when standard output is not a terminal).")
+@click.option("--write", "mode", flag_value="write", help="Write the edits (atomically; a file changed since it "
+              "was read is not touched).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
+              help="text: the diff and one line per finding; json/sarif: the report with each finding's edits.")
+@click.option("--select", multiple=True, help="Only these rule ids (comma-separated or repeated).")
+@click.option("--ignore", multiple=True, help="Skip these rule ids.")
+@click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="A directory of custom rule files.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default=None,
+              help="Lowest severity of a finding left unfixed that makes the exit code 1  [default: error]")
+@click.option("--changed-files", is_flag=True, help="PATHS are changed files (pre-commit): fix the stacks that "
+              "contain them; edits may go anywhere below the working directory.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for the first lint.")
+@input_options  # the same inputs as lint (--output: the diff or the report)
+def fix_command(paths, mode, fmt, select, ignore, rules_dirs, fail_on, changed_files, jobs, inputs: Inputs) -> None:
+    """Fix findings where their value comes from (a tfvars line, a default, a local, a module
+    argument), each edit proven by linting again first. Exit 0: nothing to edit and no finding
+    at or above --fail-on left; 1: edits shown or written, or such findings left; 2: bad input,
+    or a file not written; 3: internal error."""
+    from ecr_lint.fix import make_plan
+    from ecr_lint.fix import output as shown
+    from ecr_lint.fix.write import write
+    from ecr_lint.reporters.jsontext import indented
+    from ecr_lint.reporters.escape import json_text
+
+    tree = None
+    if changed_files:
+        from ecr_lint.changed import stacks_for
+
+        if not paths:
+            sys.exit(0)
+        wanted, _ = stacks_for(list(paths), ".", _settings((".",), inputs.config_file).config,
+                               cache=not inputs.no_cache)
+        if not wanted:
+            sys.exit(0)
+        paths, tree = tuple(os.path.relpath(p) for p in wanted), (os.path.abspath("."),)
+    if not paths:
+        raise click.UsageError("give at least one PATH (a directory or a .tf file)")
+    if not any(os.path.isdir(p) or p.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")) for p in paths):
+        raise click.UsageError("fix edits Terraform files: give a directory or a .tf file (a plan is read-only)")
+    mode = mode or ("diff" if inputs.output or sys.stdout is None or not sys.stdout.isatty() else "show")
+    settings = inputs.settings(paths, select=_ids(select) or None, ignore=_ids(ignore) or None, fail_on=fail_on)
+    rules = _rules(settings.config, rules_dirs)
+    settings.settle(rules)
+    plan = make_plan(list(paths), settings.config, rules, jobs=jobs or _usable_cpus(), cache=not inputs.no_cache,
+                     shown=_relative_path, tree=tree)
+    written, skipped = write(plan) if mode == "write" else ([], [])
+    for line in shown.summary(plan):
+        say(line)
+    for path, why in skipped:
+        say(f"not written: {path}: {why}")
+    if fmt == "text":
+        text = shown.diff(plan) if mode != "write" else "".join(f"wrote {display(p)}\n" for p in written)
+        if mode == "show" and text:  # to a terminal: nothing from the tree may carry an escape
+            text = "".join(display(line) + "\n" for line in text.splitlines())
+            text += "ecr-lint: run with --write to apply these edits\n"
+    else:
+        data = shown.as_json(plan, settings.summary(rules)) if fmt == "json" else shown.as_sarif(plan, settings.summary(rules))
+        text = "".join(json_text(piece) for piece in indented(data)) + "\n"
+    inputs.write(iter([text]))
+    errors = plan.report.errors
+    if any(e.kind == "internal" for e in errors):
+        sys.exit(3)
+    if errors or skipped:
+        sys.exit(2)
+    fixed = {r for fix in plan.fixes for r in fix.results}
+    threshold = {"error": 2, "warning": 1}.get(settings.config.fail_on, 3)
+    left = any(r not in fixed and int(r.severity) >= threshold for r in plan.report.findings)
+    sys.exit(1 if plan.changed_files() or left else 0)
+
+
+def _relative_path(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
 if __name__ == "__main__":
     main()

@@ -62,6 +62,7 @@ class Config:
     tf_var_env: bool = True                       # read TF_VAR_ environment variables (--no-env: not)
     max_file_bytes: int = 4 * 1024 * 1024         # larger .tf files are an input error, not read
     config_file: str | None = None                # the root config file (exclude patterns are relative to it)
+    fix: dict = field(default_factory=dict)       # `ecr-lint fix`: tag_values (tag -> value ECR007 may add)
 
     def with_(self, **changes: Any) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -13,6 +13,7 @@ def render(rule) -> str:
              f"# {rule.id} {rule.name}", "",
              f"**Severity:** {rule.severity} · **Title:** {rule.title}", "",
              "## Why", "", rule.rationale, "", "## How to fix", "", rule.remediation, ""]
+    lines += _fix(rule)
     if rule.peers:
         lines += ["## Same intent in other tools", ""]
         lines += [f"- {tool}: {', '.join(ids)}" for tool, ids in sorted(rule.peers.items())]
@@ -28,9 +29,27 @@ def render(rule) -> str:
     return "\n".join(lines)
 
 
+def _fix(rule) -> list[str]:
+    """What `ecr-lint fix` does for the rule, with its example (run by the test suite)."""
+    fix = getattr(rule, "fix", None) or {}
+    if not fix:
+        return []
+    lines = ["## `ecr-lint fix`", "", " ".join(fix["how"].split()), ""]
+    example = fix.get("example")
+    if example:
+        if example.get("tag_values"):
+            values = ", ".join(f'{k} = "{v}"' for k, v in sorted(example["tag_values"].items()))
+            lines += [f"With `fix.tag_values = {{ {values} }}` in the config:", ""]
+        lines += ["Before:", "", "```hcl", example["before"].rstrip(), "```", "",
+                  "After `ecr-lint fix --write`:", "", "```hcl", example["after"].rstrip(), "```", ""]
+    return lines
+
+
 def index(rules) -> str:
-    lines = [HEADER.format(source="rules/"), "# Rules", "", "| id | name | severity | title |", "|---|---|---|---|"]
-    lines += [f"| [{r.id}]({r.id}.md) | {r.name} | {r.severity} | {r.title} |" for r in rules]
+    lines = [HEADER.format(source="rules/"), "# Rules", "", "| id | name | severity | fixable | title |",
+             "|---|---|---|---|---|"]
+    lines += [f"| [{r.id}]({r.id}.md) | {r.name} | {r.severity} | {'yes' if (r.fix or {}).get('fixable') else ''} "
+              f"| {r.title} |" for r in rules]
     return "\n".join(lines) + "\n"
 
 

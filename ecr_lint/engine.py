@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 from ecr_lint.catalog import Rule
@@ -103,13 +103,20 @@ def _check_resource(rule: Rule, severity: Severity, resource: Resource, ctx: Rul
     failures = [v for v in verdicts if v.status is Status.FAIL]
     unknowns = [v for v in verdicts if v.status is Status.UNKNOWN]
     chosen = failures or unknowns[:1] or [next((v for v in verdicts if v.message), Verdict(Status.PASS, ""))]
+    tracer = ctx.stack.tracer
     for verdict in chosen:
         file, line = resource.location_of(verdict.attribute)  # an override file's, where it set the attribute
-        yield _result(rule, severity, resource.address, file, line, verdict, ctx.config, resource.stack)
+        origins = tracer(resource, verdict) if tracer is not None and verdict.status is not Status.PASS else ()
+        if origins and origins[0].file == file and origins[0].line:
+            # The smallest span in the block: the `ecr:*` line, not `policy = ...` (kept as `head`:
+            # where the finding was pointed before, which line-based suppressions may name).
+            origins = (replace(origins[0], head=line),) + origins[1:]
+            line = origins[0].line
+        yield _result(rule, severity, resource.address, file, line, verdict, ctx.config, resource.stack, origins)
 
 
 def _result(rule: Rule, severity: Severity, address: str, file: str, line: int, verdict: Verdict,
-            config: Config, stack: str) -> Result:
+            config: Config, stack: str, origins: tuple = ()) -> Result:
     status = verdict.status
     if verdict.severity is not None and rule.id not in config.severity:
         severity = verdict.severity
@@ -117,7 +124,7 @@ def _result(rule: Rule, severity: Severity, address: str, file: str, line: int, 
         if config.unknown_values == "pass":
             status = Status.PASS
         severity = Severity.ERROR if config.unknown_values == "error" else Severity.WARNING
-    return Result(rule.id, address, status, verdict.message, severity, file, line, stack)
+    return Result(rule.id, address, status, verdict.message, severity, file, line, stack, origins=origins)
 
 
 def _schema_check(rule: Rule, resource: Resource) -> Iterator[Verdict]:

@@ -105,6 +105,36 @@ class Verdict:
     message: str
     attribute: str | None = None
     severity: "Severity | None" = None   # overrides the rule's severity for this verdict
+    path: tuple = ()   # where in the attribute's value the problem is: ("Statement", 0, "Action", 1), ("Owner",)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """One step of where a judged value comes from, from the resource's attribute to the literal.
+
+    `what` names the place (never a value: origins are printed, values may be sensitive). `kind`
+    is the step: attribute | default | tfvars | cli | local | argument | output. The last step
+    says in `end` what the value is there: literal | missing (a key the object lacks: `key`) |
+    absent (the block does not set the attribute) | computed (a function, a template, a
+    for-expression...) | reference (another resource's attribute) | unknown. `block`, `attribute`
+    and `steps` locate the expression, for `ecr-lint fix`: the block (type and labels), the
+    attribute (nested blocks first) and the steps into the expression (("key", "Action"),
+    ("item", 0), ("then",), ("arg", 0)...).
+    """
+
+    file: str
+    line: int
+    what: str
+    kind: str = "attribute"
+    block: tuple = ()
+    attribute: tuple = ()
+    steps: tuple = ()
+    end: str = ""      # on the last step only
+    key: str = ""      # for end == "missing": the key the object lacks
+    head: int = 0      # the line of the attribute itself (`line` may be a line inside its expression)
+
+    def brief(self) -> str:
+        return f"{self.what} ({self.file}:{self.line})" if self.line else f"{self.what} ({self.file})"
 
 
 @dataclass(frozen=True)
@@ -118,6 +148,7 @@ class Result:
     line: int
     stack: str = ""
     suppression: "Suppressed | None" = None
+    origins: tuple = ()   # of Origin: where the judged value comes from (ecr_lint/loaders/origins.py)
 
 
 @dataclass(frozen=True)

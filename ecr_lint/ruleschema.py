@@ -305,6 +305,10 @@ def violations(schema: Any, attributes: Any) -> Iterator[Violation]:
         return
     for error in validator(schema).iter_errors(document):
         attribute = ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or None
+        if error.validator == "required" and isinstance(error.instance, dict):
+            # the attribute that is absent (for its origin: where `ecr-lint fix` adds it)
+            absent = [p for p in error.validator_value if p not in error.instance]
+            attribute = ".".join(filter(None, [attribute, str(absent[0]) if absent else None])) or None
         yield Violation(attribute, error.message, getattr(error, "undecided", None))
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ecr_lint import __version__
 from ecr_lint.config import Config
 from ecr_lint.loaders.annotations import Annotation
-from ecr_lint.model import InputError, Result, Severity, Status, Unknown
+from ecr_lint.model import InputError, Origin, Result, Severity, Status, Unknown
 from ecr_lint.predicates.crossstack import Parameter
 from ecr_lint.sensitive import is_marked
 
@@ -159,6 +159,7 @@ def load_hcl(work: Work, config: Config, parse_file, modules: dict) -> tuple[Any
     inputs = root_inputs(work.path, declared, work.var_files, config.variables,
                          environment_values(config.tf_var_env), reader)
     loader.root_variables = inputs.values
+    loader.input_origins = inputs.origins  # where each was set, for the origins of findings
     stack = loader.load()
     stack.workspace_from = source
     return stack, inputs, reader.record.to_json(reader.roots)
@@ -243,8 +244,8 @@ def _plain(value: Any) -> Any:
 def encode_outcome(outcome: Outcome) -> dict:
     return {
         "root": outcome.root, "kind": outcome.kind, "resources": outcome.resources,
-        "results": [[r.rule_id, r.address, r.status.value, r.message, int(r.severity), r.file, r.line, r.stack]
-                    for r in outcome.results],
+        "results": [[r.rule_id, r.address, r.status.value, r.message, int(r.severity), r.file, r.line, r.stack,
+                     [_encode_origin(o) for o in r.origins]] for r in outcome.results],
         "errors": [[e.file, e.line, e.message, e.kind] for e in outcome.errors],
         "spans": [list(s) for s in outcome.spans],
         "exports": [_encode_parameter(p) for p in outcome.exports],
@@ -259,7 +260,8 @@ def encode_outcome(outcome: Outcome) -> dict:
 def decode_outcome(data: dict) -> Outcome:
     return Outcome(
         root=data["root"], kind=data["kind"], resources=data["resources"],
-        results=[Result(i, a, Status(s), m, Severity(v), f, line, st) for i, a, s, m, v, f, line, st in data["results"]],
+        results=[Result(i, a, Status(s), m, Severity(v), f, line, st, origins=tuple(_decode_origin(o) for o in origins))
+                 for i, a, s, m, v, f, line, st, origins in data["results"]],
         errors=[InputError(f, line, m, k) for f, line, m, k in data["errors"]],
         spans=[tuple(s) for s in data["spans"]],
         exports=[_decode_parameter(p) for p in data["exports"]],
@@ -269,6 +271,17 @@ def decode_outcome(data: dict) -> Outcome:
         workspace=str(data["workspace"]),
         inputs=dict(data["inputs"]),
     )
+
+
+def _encode_origin(o: Origin) -> list:
+    return [o.file, o.line, o.what, o.kind, list(o.block), list(o.attribute), [list(s) for s in o.steps], o.end, o.key,
+            o.head]
+
+
+def _decode_origin(data: list) -> Origin:
+    file, line, what, kind, block, attribute, steps, end, key, head = data
+    return Origin(str(file), int(line), str(what), str(kind), tuple(block), tuple(attribute),
+                  tuple(tuple(s) for s in steps), str(end), str(key), int(head))
 
 
 def _encode_parameter(p: Parameter) -> list:

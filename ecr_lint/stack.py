@@ -40,6 +40,8 @@ class Stack:
     # when none was given (Terraform's default, assumed: predicates/environment.py says so); "" for a plan.
     workspace_from: str = ""
     sensitive: bool = False  # some value is marked sensitive (ecr_lint/sensitive.py): masking has work to do
+    tracer: Any = None       # HCL: where a judged value comes from (loaders/origins.Tracer), for findings only
+    read: frozenset = frozenset()  # HCL: every file read through the gate (absolute paths)
     _by_type: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
     _indexed: int = field(default=-1, init=False, repr=False)
 

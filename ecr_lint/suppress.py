@@ -229,6 +229,12 @@ def _covers(sup: Suppression, address: str, target: str, module: bool) -> bool:
     return _instance_key(target, base) == sup.key
 
 
+def _lines_of(result: Result) -> tuple[int, ...]:
+    """The finding's line, and the line of the attribute it is about when the finding points inside
+    it (an ignore-line comment above `policy = jsonencode({` still covers the `ecr:*` line)."""
+    return (result.line, result.origins[0].head) if result.origins else (result.line,)
+
+
 def apply(results: list[Result], outcomes: list, rules: list, config, today: dt.date) -> list[Result]:
     """Suppress what inline comments accept (each result is matched only with the suppressions
     on blocks declared in its own stack's evaluation); report bad, expired or unused ones."""
@@ -269,7 +275,7 @@ def apply(results: list[Result], outcomes: list, rules: list, config, today: dt.
             for sup, target, module in covering[result.stack]:
                 if result.rule_id not in sup.rule_ids or not _covers(sup, result.address, target, module):
                     continue
-                if sup.line_only and (result.file != sup.file or result.line != sup.line_only):
+                if sup.line_only and (result.file != sup.file or sup.line_only not in _lines_of(result)):
                     continue
                 matched.add((sup.file, sup.line, sup.origin))
                 if result.rule_id in config.non_suppressible or _expired(sup, today):

@@ -32,7 +32,9 @@ def test_seed_as_written_fails_with_exit_one_and_shows_file_line_rule_address_fi
     result = run(SEED)
     assert result.exit_code == 1
     assert "fixtures/seed_as_written/main.tf:3  error  ECR003  aws_ecr_repository.fileflow" in result.output
-    assert "fix: Set `image_tag_mutability" in result.output
+    assert "    set at: fixtures/seed_as_written/variables.tf:40: default of var.image_tag_mutability\n" in result.output
+    assert ("    fix: change it at fixtures/seed_as_written/variables.tf:40 (default of var.image_tag_mutability): "
+            "Set `image_tag_mutability") in result.output
 
 
 def test_json_output_contract():

@@ -200,14 +200,16 @@ class _Converter:
         return self.heredoc(str(tree.children[0]), trim=True, line=_line(tree))
 
     def x_tuple(self, tree: Tree) -> Node:
-        return TupleExpr(tuple(self.expr(k) for k in _kids(tree)))
+        kids = _kids(tree)
+        return TupleExpr(tuple(self.expr(k) for k in kids), tuple(_line(k) for k in kids))
 
     def x_object(self, tree: Tree) -> Node:
         items = []
-        for elem in _kids(tree):
+        elems = _kids(tree)
+        for elem in elems:
             key_tree, value_tree = _kids(elem)[0], _kids(elem)[-1]
             items.append((self.object_key(key_tree), self.expr(value_tree)))
-        return ObjectExpr(tuple(items))
+        return ObjectExpr(tuple(items), tuple(_line(e) for e in elems))
 
     def object_key(self, tree: Tree) -> Node:
         inner = _kids(tree)[0]

@@ -8,7 +8,7 @@ The AST is made of plain tuples-like dataclasses, cheap to build and to pickle.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 MAX_DEPTH = 200
@@ -86,11 +86,13 @@ class Call(Node):
 @dataclass(frozen=True, slots=True)
 class TupleExpr(Node):
     items: tuple
+    lines: tuple = field(default=(), compare=False)  # each item's first line (for origins), when known
 
 
 @dataclass(frozen=True, slots=True)
 class ObjectExpr(Node):
     items: tuple  # of (key Node, value Node)
+    lines: tuple = field(default=(), compare=False)  # each item's first line (for origins), when known
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,7 @@ class StackLoader:
         self.current: list[tuple[str, str]] = []  # (graph node, attribute path) being evaluated
         self.module_calls: list[tuple[str, int, int, str]] = []
         self.root_variables = variables
+        self.input_origins = getattr(variables, "origins", {})  # name -> (file, line, expression): inputs.Inputs
         self.max_file_bytes = max_file_bytes
         self.workspace = workspace
         self.configs: dict[str, ModuleConfig] = {}  # the module directories this stack read
@@ -116,9 +117,12 @@ class StackLoader:
         values = {f"local.{k}": v for k, v in root.local_cache.items()}
         values.update({f"output.{k}": v for k, v in root.output_cache.items()})
         annotations = [a for config in self.configs.values() for a in annotations_of(config)]
+        from ecr_lint.loaders.origins import Tracer
+
         return Stack(self.root_dir, resources, self.graph, self.errors, self.unresolved, module_variables[""],
                      module_variables=module_variables, module_values=values, module_calls=self.module_calls,
-                     annotations=annotations, workspace=self.workspace, sensitive=self.evaluator.tainted)
+                     annotations=annotations, workspace=self.workspace, sensitive=self.evaluator.tainted,
+                     tracer=Tracer(self, root), read=frozenset(self.reader.record.files))
 
     # -- graph edges are recorded while evaluating
     def note(self, target: str, path: tuple = ()) -> None:
@@ -173,6 +177,7 @@ class ModuleInstance:
         self.children: dict[str, Any] = {}  # module call name -> ModuleInstance | list | dict | Unresolved
         self.scope = Scope(self)
         self.key_path = ""              # the call's key in modules.json: "outer.inner" (no instance keys)
+        self.call: tuple | None = None  # (the module block's Decl, its each/count names): where inputs come from
 
     def addr(self, local: str) -> str:
         return f"{self.prefix}.{local}" if self.prefix else local
@@ -631,6 +636,7 @@ class ModuleInstance:
         def make(prefix: str, names: dict) -> ModuleInstance:
             child_instance = ModuleInstance(self.loader, config, prefix, rel_dir, self, providers, self.depth + 1)
             child_instance.key_path = f"{self.key_path}.{name}" if self.key_path else name
+            child_instance.call = (decl, names)
             scope = self.scope.child(**names) if names else self.scope
             inputs = {}
             for arg, attr in attrs.items():

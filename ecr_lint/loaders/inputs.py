@@ -48,6 +48,9 @@ class RootInputs:
     values: dict[str, Any] = field(default_factory=dict)
     problems: list[InputError] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
+    # Where each value was set: name -> (file, line, expression or None); the file is "-var" for
+    # the command line and "env" for TF_VAR_ (loaders/origins.py traces findings back to them).
+    origins: dict[str, tuple[str, int, Any]] = field(default_factory=dict)
 
 
 # --- .tfvars files ---------------------------------------------------------------------------------
@@ -57,8 +60,10 @@ def read_tfvars(path: str, reader: Reader | None = None) -> dict[str, Any]:
     return read_tfvars_lines(path, reader)[0]
 
 
-def read_tfvars_lines(path: str, reader: Reader | None = None) -> tuple[dict[str, Any], dict[str, int]]:
-    """A var file's values and the line of each assignment."""
+def read_tfvars_lines(path: str, reader: Reader | None = None,
+                      origins: dict | None = None) -> tuple[dict[str, Any], dict[str, int]]:
+    """A var file's values and the line of each assignment. `origins`, when given, gets
+    name -> (path, line, expression) of every assignment (the expression None in JSON)."""
     reader = reader or Reader(reading_roots([os.path.dirname(os.path.abspath(path))]))
     text = decode_text(reader.read_bytes(path, MAX_FILE_BYTES))
     if path.endswith(".json"):
@@ -68,7 +73,10 @@ def read_tfvars_lines(path: str, reader: Reader | None = None) -> tuple[dict[str
             raise HclSyntaxError(f"invalid JSON: {exc}", getattr(exc, "lineno", 0)) from None
         if not isinstance(data, dict):
             raise HclSyntaxError("a .tfvars.json file must hold a JSON object")
-        return data, {name: _json_key_line(text, name) for name in data}
+        lines = {name: _json_key_line(text, name) for name in data}
+        if origins is not None:
+            origins.update((name, (path, lines[name], None)) for name in data)
+        return data, lines
     body = parse_hcl(text) if text.strip() else ast.Body({}, ())
     if body.blocks:
         raise HclSyntaxError("a .tfvars file holds only assignments, not blocks", body.blocks[0].line)
@@ -79,6 +87,8 @@ def read_tfvars_lines(path: str, reader: Reader | None = None) -> tuple[dict[str
             out[name] = evaluator.eval(attr.expr, Scope(_ConstantContext(path)))
         except EvalError as exc:
             raise HclSyntaxError(f"{name}: {exc}", attr.line) from None
+    if origins is not None:
+        origins.update((name, (path, attr.line, attr.expr)) for name, attr in body.attributes.items())
     return out, {name: attr.line for name, attr in body.attributes.items()}
 
 
@@ -124,6 +134,7 @@ def root_inputs(directory: str, declared: Mapping[str, Decl], var_files: Sequenc
     for name, raw in env.items():
         if name in declared:
             out.values[name] = _parse_raw(raw, name, declared[name], f"{ENV_PREFIX}{name}", out.problems)
+            out.origins[name] = ("env", 0, None)
             out.sources.append({"kind": "environment", "name": f"{ENV_PREFIX}{name}", "variables": [name]})
     for var_file in [*_auto_files(directory, reader), *var_files]:
         _read_var_file(var_file, directory, declared, reader, out)
@@ -134,6 +145,7 @@ def root_inputs(directory: str, declared: Mapping[str, Decl], var_files: Sequenc
                                            'stack, use --environment)'))
             continue
         out.values[name] = _parse_raw(raw, name, declared[name], f"--var {name}", out.problems)
+        out.origins[name] = ("-var", 0, None)
         out.sources.append({"kind": "command line", "name": f"--var {name}", "variables": [name]})
     return out
 
@@ -154,7 +166,8 @@ def _read_var_file(var_file: VarFile, directory: str, declared: Mapping[str, Dec
     source = {"kind": "file", "file": path, "via": var_file.via, "variables": []}
     out.sources.append(source)
     try:
-        values, lines = read_tfvars_lines(path, reader)
+        origins: dict[str, tuple[str, int, Any]] = {}
+        values, lines = read_tfvars_lines(path, reader, origins)
     except HclSyntaxError as exc:
         out.problems.append(InputError(path, exc.line, exc.message))
         return
@@ -168,6 +181,7 @@ def _read_var_file(var_file: VarFile, directory: str, declared: Mapping[str, Dec
     for name, value in values.items():
         if name in declared:
             out.values[name] = value
+            out.origins[name] = origins[name]
             continue
         stack = _shown_dir(directory)
         out.problems.append(InputError(path, lines.get(name, 0), f'value for undeclared variable "{name}": the stack '

@@ -459,7 +459,8 @@ class _PlanLoader:
                      source="plan", module_variables=module_variables, sensitive=sensitive,
                      module_calls=list(source.module_calls) if source else [],
                      annotations=list(source.annotations) if source else [],
-                     workspace=source.workspace if source else "default")
+                     workspace=source.workspace if source else "default",
+                     tracer=source.tracer if source else None)  # origins, from the source, as for HCL
 
     def _deferred(self) -> list[Unresolved]:
         """Deferred changes as unknowns (ECR000): Terraform has not planned them, so nothing checks them."""

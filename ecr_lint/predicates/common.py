@@ -21,8 +21,9 @@ def blocks(attributes: dict, name: str) -> list[dict]:
     return []
 
 
-def fail(message: str, attribute: str | None = None) -> Verdict:
-    return Verdict(Status.FAIL, message, attribute)
+def fail(message: str, attribute: str | None = None, path: tuple = ()) -> Verdict:
+    """`path`: where in the attribute's value the problem is, when a smaller span holds it."""
+    return Verdict(Status.FAIL, message, attribute, path=path)
 
 
 def unknown(message: str, attribute: str | None = None) -> Verdict:

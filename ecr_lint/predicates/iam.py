@@ -154,11 +154,39 @@ def _grants(resource: Resource, check, passing: str) -> Iterator[Verdict]:
             yield fail(f"{attribute} is not a valid IAM policy: {exc}", top)
             continue
         for message in problems:
-            yield fail(f"{attribute}: {message}", top)
+            yield fail(f"{attribute}: {message}", top, _path_in(data, message) if top == attribute else ())
         for message in unknowns:
             yield unknown(f"{attribute}: {message}", top)
         if not problems and not unknowns:
             yield passed(f"{attribute} {passing}", top)
+
+
+_PROBLEM = re.compile(r'^Statement\[(\d+)\][^"]*(?:"[^"]*" )?(uses NotAction|allows "([^"]*)"( on .*| without .*)?)')
+
+
+def _path_in(doc: Any, message: str) -> tuple:
+    """Where in the document a problem of policy/iam.py is: the statement, and the action (or
+    Resource) it names, as the document writes them; () when the message names none."""
+    match = _PROBLEM.match(message)
+    if not match or not isinstance(doc, dict):
+        return ()
+    index, verb, action, rest = int(match.group(1)), match.group(2), match.group(3), match.group(4) or ""
+    raw = doc.get("Statement")
+    path: tuple = ("Statement",)
+    if isinstance(raw, list) and index < len(raw):
+        path, raw = path + (index,), raw[index]
+    if not isinstance(raw, dict):
+        return ()
+    if verb.startswith("uses NotAction"):
+        return path + ("NotAction",)
+    if rest.startswith(" on ") and "Resource" in raw and "GetAuthorizationToken" in (action or ""):
+        return path + ("Resource",)
+    if "Action" not in raw:
+        return path
+    actions = raw["Action"]
+    if isinstance(actions, list) and action in actions and not rest.startswith(" without"):
+        return path + ("Action", actions.index(action))
+    return path + ("Action",)
 
 
 def _policy_holder(resource: Resource, ctx: Any) -> bool:

@@ -55,7 +55,7 @@ def kms_cmk(resource: Resource, ctx: Any) -> Iterator[Verdict]:
 
 
 def _judge_key(key: Any, ctx: Any) -> Verdict:
-    where = "encryption_configuration"
+    where = "encryption_configuration.kms_key"  # the line of kms_key, and where its value comes from
     if isinstance(key, Ref):
         mode, type_ = address_type(key.address)
         target = ctx.graph.resource(key.address)
@@ -112,14 +112,14 @@ def kms_from_shared_ssm(resource: Resource, ctx: Any) -> Iterator[Verdict]:
         return
     inner = plain(key)
     if isinstance(inner, Unknown) and not isinstance(key, Ref):
-        yield unknown(f"kms_key is unknown: {inner.reason}", "encryption_configuration")
+        yield unknown(f"kms_key is unknown: {inner.reason}", "encryption_configuration.kms_key")
         return
     if inner is None or inner == "":
         yield passed("not applicable: kms_key is not set (ECR001 reports the AWS-managed key)", "encryption_configuration")
         return
     source = key.address if isinstance(key, Ref) else repr(inner)
     yield fail(f"kms_key comes from {source}, not from data \"aws_ssm_parameter\" {wanted}",
-               "encryption_configuration")
+               "encryption_configuration.kms_key")
 
 
 def _shared_parameter_verdict(key: Any, wanted: str, ctx: Any) -> Verdict | None:

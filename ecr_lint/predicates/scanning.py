@@ -29,7 +29,8 @@ def scan_on_push(resource: Resource, ctx: Any) -> Iterator[Verdict]:
         yield registry
         return
     what = "scan_on_push = false" if value is False else "no image_scanning_configuration"
-    yield fail(f"{what} and no registry scanning rule covers this repository", "image_scanning_configuration")
+    yield fail(f"{what} and no registry scanning rule covers this repository",
+               "image_scanning_configuration.scan_on_push")
 
 
 def _registry_coverage(resource: Resource, ctx: Any) -> Verdict:

@@ -44,7 +44,8 @@ def required_tags(resource: Resource, ctx: Any) -> Iterator[Verdict]:
             parts.append("missing " + ", ".join(missing))
         if empty:
             parts.append("empty " + ", ".join(empty))
-        yield fail("required tags " + "; ".join(parts) + " (provider default_tags included)", "tags")
+        yield fail("required tags " + "; ".join(parts) + " (provider default_tags included)", "tags",
+                   ((missing or empty)[0],))
     elif undecided:
         yield unknown("tag values unknown: " + "; ".join(undecided), "tags")
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ecr_lint.fingerprint import relative_to
 from ecr_lint.model import Report, Severity, Status
 from ecr_lint.reporters.escape import display
+from ecr_lint.reporters.origins import set_at
 
 
 def _data(text: str) -> str:
@@ -27,8 +28,10 @@ def render(report: Report, settings: dict | None = None, **_: object) -> str:
     for result in report.findings:
         kind = "error" if result.status is Status.FAIL and result.severity >= Severity.ERROR else "warning"
         title = f"{result.rule_id} {result.status.value}" if result.status is Status.UNKNOWN else result.rule_id
+        origin = set_at(result, lambda path: relative_to(path, report.base))
+        message = result.address + ": " + result.message + (f" (set at {origin})" if origin else "")
         lines.append(f"::{kind} file={_prop(relative_to(result.file, report.base))},line={max(result.line, 1)},"
-                     f"title={_prop(title)}::{_data(result.address + ': ' + result.message)}")
+                     f"title={_prop(title)}::{_data(message)}")
     for error in report.errors:
         where = f"file={_prop(relative_to(error.file, report.base))}" + (f",line={error.line}" if error.line else "")
         if error.kind == "warning":

@@ -14,6 +14,7 @@ from ecr_lint.fingerprint import fingerprint, relative_to
 from ecr_lint.model import Report, Result, Status
 from ecr_lint.reporters.escape import json_text
 from ecr_lint.reporters.jsontext import indented
+from ecr_lint.reporters.origins import chain
 
 SCHEMA_VERSION = "2.0"
 
@@ -25,6 +26,8 @@ def _result(result: Result, base: str) -> dict:
         "file": relative_to(result.file, base), "line": result.line, "stack": relative_to(result.stack, base),
         "fingerprint": fingerprint(result, base),
     }
+    if result.origins:  # where the judged value comes from: the attribute first, the literal last
+        entry["origins"] = chain(result, base)
     if result.suppression is not None:
         entry["suppression"] = {"kind": result.suppression.kind, "reason": result.suppression.reason,
                                 "source": result.suppression.source}

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecr_lint import __version__
-from ecr_lint.fingerprint import fingerprint, uri
+from ecr_lint.fingerprint import fingerprint, relative_to, uri
 from ecr_lint.model import Report, Severity, Status
 from ecr_lint.reporters.escape import json_text
 from ecr_lint.reporters.json import inputs_list, settings_dict
 from ecr_lint.reporters.jsontext import indented
+from ecr_lint.reporters.origins import in_module
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 INFORMATION_URI = "https://github.com/ecr-lint/ecr-lint"
@@ -36,6 +37,14 @@ def _rule(rule) -> dict:
     return entry
 
 
+def _related(index: int, origin, base: str) -> dict:
+    where = {"physicalLocation": {"artifactLocation": {"uri": uri(origin.file, base)},
+                                  **({"region": {"startLine": origin.line}} if origin.line else {})}}
+    if origin.kind == "cli":
+        where = {}
+    return {"id": index, **where, "message": {"text": f"{'set at' if origin.end else 'through'}: {origin.what}"}}
+
+
 def as_dict(report: Report, settings: dict | None = None) -> dict:
     rules = list(report.rules)
     index = {r.id: i for i, r in enumerate(rules)}
@@ -45,7 +54,8 @@ def as_dict(report: Report, settings: dict | None = None) -> dict:
         entry = {
             "ruleId": result.rule_id,
             "level": level,
-            "message": {"text": f"{result.address}: {result.message}"},
+            "message": {"text": f"{result.address}: {result.message}"
+                                + (f" (stack {relative_to(result.stack, report.base)})" if in_module(result) else "")},
             "locations": [{
                 "physicalLocation": {
                     "artifactLocation": {"uri": uri(result.file, report.base)},
@@ -56,6 +66,8 @@ def as_dict(report: Report, settings: dict | None = None) -> dict:
             "partialFingerprints": {"ecrLint/v2": fingerprint(result, report.base)},
             "properties": {"status": result.status.value},
         }
+        if len(result.origins) > 1:  # where the value comes from, the attribute's own place excepted
+            entry["relatedLocations"] = [_related(i, o, report.base) for i, o in enumerate(result.origins[1:], 1)]
         if result.suppression is not None:
             entry["suppressions"] = [{"kind": result.suppression.kind, "status": "accepted",
                                       "justification": result.suppression.reason}]

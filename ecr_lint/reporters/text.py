@@ -14,6 +14,7 @@ from itertools import groupby
 
 from ecr_lint.model import Report, Result, Severity, Status
 from ecr_lint.reporters.escape import display
+from ecr_lint.reporters.origins import in_module, remediation, set_at
 
 REASON_CHARS = 100  # a suppression's reason, as shown on its one line
 
@@ -35,9 +36,15 @@ def render(report: Report, color: bool = False, settings: dict | None = None, fa
             lines.append(f"- {_style(_display(result.file) + ':' + str(result.line), '1', color)}  "
                          f"{_style(label, code, color)}  {result.rule_id}  {display(result.address)}")
             lines.append(f"    why: {display(result.message)}")
+            if in_module(result):  # a module's file is shared: say which stack's call this is
+                lines.append(f"    stack: {_display(result.stack)}")
+            origin = set_at(result, _display)
+            if origin:
+                lines.append(f"    set at: {display(origin)}")
             rule = rules.get(result.rule_id)
             if rule is not None and result.status is Status.FAIL:
-                lines.append(f"    fix: {display(' '.join(rule.remediation.split()))}")
+                generic = " ".join(rule.remediation.split())
+                lines.append(f"    fix: {display(remediation(result, generic, _display))}")
         lines.append("")
     for error in report.errors:
         kind = {"internal": "internal error", "warning": "warning"}.get(error.kind, "error")

@@ -1,0 +1,329 @@
+"""`ecr-lint fix`: lint, compute every edit at the origin of a failing value, prove each by linting
+again with the edited files (nothing written yet), keep the edits that fix their findings and
+change nothing else.
+
+An edit is kept only when, with it, (1) its findings are gone, (2) no finding and no input error
+is added, and (3) no resource changes but the ones whose findings it fixes: an origin that also
+feeds other uses (a default shared by dev stacks, a local read by a resource without the finding)
+is not edited, and the finding says why and what to change by hand.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecr_lint.fix import hcltext as h
+from ecr_lint.fix.hcltext import Edit
+from ecr_lint.fix.rules import FIXERS, Candidate, Context, Files, Refused, fix
+from ecr_lint.model import Report, Result, Status
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The edits that repair some findings (one edit can repair several: a shared local)."""
+
+    results: tuple[Result, ...]
+    description: str
+    edits: tuple[Edit, ...]          # as written: whole lines, `=` realigned
+
+
+@dataclass(frozen=True)
+class NotFixed:
+    result: Result
+    reason: str
+
+
+@dataclass
+class FixPlan:
+    report: Report
+    fixes: list[Fix] = field(default_factory=list)
+    not_fixed: list[NotFixed] = field(default_factory=list)
+    originals: dict[str, bytes] = field(default_factory=dict)   # every file an edit touches, as read
+    texts: dict[str, str] = field(default_factory=dict)         # those files with every kept edit
+    tree: tuple[str, ...] = ()                                   # where edits may be written
+    masker: Any = None    # the stacks' sensitive values: masked in what is shown (diff lines, edit texts)
+
+    def mask(self, text: str) -> str:
+        return self.masker.mask(text) if self.masker else text
+
+    def changed_files(self) -> list[str]:
+        return sorted(p for p, t in self.texts.items() if t.encode("utf-8") != self.originals.get(p))
+
+
+def tree_of(paths: list[str]) -> tuple[str, ...]:
+    """The linted tree: the directories given (a file's directory), as given (absolute)."""
+    dirs = {os.path.abspath(p if os.path.isdir(p) else os.path.dirname(p) or ".") for p in paths if os.path.exists(p)}
+    return tuple(sorted(dirs))
+
+
+def writable_reason(path: str, tree: tuple[str, ...]) -> str | None:
+    """Why ecr-lint will not edit this file (None: it may): outside the tree, through a symlink
+    below the directory given (one above it is the caller's own choice of path), installed by
+    terraform init, or not a regular file."""
+    absolute = os.path.abspath(path)
+    base = next((root for root in tree if absolute.startswith(root.rstrip(os.sep) + os.sep)), None)
+    if base is None:
+        return "it is outside the linted tree"
+    parts = os.path.relpath(absolute, base).split(os.sep)
+    current = base
+    for part in parts:
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            return "it is reached through a symbolic link (ecr-lint never writes through one)"
+    if ".terraform" in parts:
+        return "it is inside .terraform (installed by terraform init, which overwrites it)"
+    if not os.path.isfile(absolute):
+        return "it is not a regular file"
+    return None
+
+
+def make_plan(paths: list[str], config: Any, rules: list, jobs: int = 1, cache: bool = True,
+              shown=lambda p: p, tree: tuple[str, ...] | None = None) -> FixPlan:
+    """`tree`: where edits may be written (default: the directories given)."""
+    from ecr_lint.api import lint
+
+    paths = list(paths)
+    report = lint(paths, config, rules=rules, jobs=jobs, cache=cache)
+    plan = FixPlan(report, tree=tree or tree_of(paths))
+    failing = [r for r in report.findings if r.status is Status.FAIL and r.rule_id in FIXERS]
+    if not failing:
+        return plan
+    before = _snapshot(paths, config, rules)
+    plan.masker = _masker(before.stacks.values())
+    files = Files(lambda p: _read(p, plan))
+    ctx = Context(files, config, before.stacks, shown)
+    groups: dict[tuple, list[Candidate]] = {}
+    for result in failing:
+        try:
+            candidate = fix(result, ctx)
+        except Refused as exc:
+            plan.not_fixed.append(NotFixed(result, str(exc)))
+            continue
+        groups.setdefault(tuple(sorted(set(candidate.edits), key=_order)), []).append(candidate)
+    kept = _without_overlaps(list(groups.items()), plan)
+    accepted = _proven(paths, config, rules, kept, files, before, plan)
+    for edits, candidates in accepted:
+        alone = _edited(files, edits)
+        final = tuple(e for path in sorted(alone) for e in hunks(path, files.text(path), alone[path]))
+        plan.fixes.append(Fix(tuple(c.result for c in candidates), candidates[0].description, final))
+    combined = _edited(files, tuple(e for edits, _ in accepted for e in edits))
+    plan.texts = combined
+    return plan
+
+
+def _order(edit: Edit) -> tuple:
+    return edit.file, edit.start, edit.end, edit.text
+
+
+def _read(path: str, plan: FixPlan) -> str:
+    """A file an edit would touch, read through the gate, once (kept to check it before writing)."""
+    from ecr_lint.loaders.files import MAX_FILE_BYTES, Roots, read_file
+
+    reason = writable_reason(path, plan.tree)
+    if reason:
+        raise Refused(f"{path} is not edited: {reason}")
+    try:
+        data, _ = read_file(path, Roots([os.path.realpath(root) for root in plan.tree]), MAX_FILE_BYTES)
+    except (OSError, ValueError) as exc:
+        raise Refused(f"{path} cannot be read: {exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(f"{path} is not UTF-8 text") from None
+    if text.startswith("\ufeff"):
+        raise Refused(f"{path} starts with a byte-order mark: edit it by hand")
+    if _CONTROL.search(text):  # a diff of it could carry terminal escapes: not ecr-lint's to show
+        raise Refused(f"{path} holds control characters: edit it by hand")
+    plan.originals[path] = data
+    return text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _masker(stacks) -> Any:
+    """One masker for the sensitive values of every stack (ecr_lint/redact.py)."""
+    from ecr_lint.redact import Masker, needles_of
+
+    values: list = []
+    for stack in stacks:
+        if getattr(stack, "sensitive", False):
+            values += [r.attributes for r in stack.resources]
+            values += list(stack.module_variables.values()) + list(stack.module_values.values())
+    return Masker(needles_of(values))
+
+
+def _overlap(a: Edit, b: Edit) -> bool:
+    return a.file == b.file and a.start < b.end and b.start < a.end
+
+
+def _without_overlaps(groups: list, plan: FixPlan) -> list:
+    kept: list = []
+    for edits, candidates in groups:
+        clash = next((c for e2, c in kept if any(_overlap(a, b) for a in edits for b in e2)), None)
+        if clash is not None:
+            other = clash[0].result
+            for candidate in candidates:
+                plan.not_fixed.append(NotFixed(candidate.result, f"its edit overlaps the fix of {other.rule_id} "
+                                                                 f"{other.address}: run `ecr-lint fix` again after it"))
+            continue
+        kept.append((edits, candidates))
+    return kept
+
+
+def _edited(files: Files, edits: tuple[Edit, ...]) -> dict[str, str]:
+    """Each file's text with these edits, runs of attributes they touch realigned."""
+    out: dict[str, str] = {}
+    for path in sorted({e.file for e in edits}):
+        text, touched = h.apply(files.text(path), [e for e in edits if e.file == path])
+        out[path] = h.align(text, touched)
+    return out
+
+
+def hunks(path: str, old: str, new: str) -> list[Edit]:
+    """The change from old to new as whole-line replacements (offsets into old)."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    starts = [0]
+    for line in a:
+        starts.append(starts[-1] + len(line))
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            out.append(Edit(path, starts[i1], starts[i2], "".join(b[j1:j2])))
+    return out
+
+
+# --- proof: lint again with the edits ---------------------------------------------------------------
+
+@dataclass
+class _Snapshot:
+    findings: set
+    errors: set
+    resources: dict
+    stacks: dict
+
+
+def _snapshot(paths: list[str], config: Any, rules: list, reading: list[str] = ()) -> _Snapshot:
+    """Findings of the per-stack rules (an edit changes no SSM parameter name, so the cross-stack
+    rule cannot change), input errors, and every resource's attributes."""
+    from ecr_lint.api import lint, load_stacks
+    from ecr_lint.hcl.evaluate import symbolic
+
+    report = lint(paths, config, rules=[r for r in rules if not r.cross_stack], jobs=1, cache=False, reading=reading)
+    stacks, _ = load_stacks(paths, config, reading=reading)
+    resources = {}
+    for stack in stacks:
+        for res in stack.resources:
+            # compared, never shown: a sensitive value stays in memory
+            resources[(stack.root, res.address)] = {
+                name: json.dumps(symbolic(value), sort_keys=True, default=repr) for name, value in res.attributes.items()}
+    return _Snapshot({_key(r) for r in report.findings}, {(e.file, e.line, e.message) for e in report.errors},
+                     resources, {s.root: s for s in stacks})
+
+
+def _key(result: Result) -> tuple:
+    return result.rule_id, result.stack, result.address
+
+
+def _problem(paths, config, rules, files: Files, groups: list, before: _Snapshot, changes: bool = True) -> str | None:
+    """Why these edits together may not be kept (None: they may). `changes`: also check that no
+    resource changes but those whose findings they fix."""
+    from ecr_lint.loaders.files import OVERLAY
+
+    texts = _edited(files, tuple(e for edits, _ in groups for e in edits))
+    # Only the stacks that read an edited file can change: they alone are linted again.
+    edited = {os.path.abspath(p) for p in texts}
+    affected = sorted(root for root, stack in before.stacks.items() if stack.source != "plan" and stack.read & edited)
+    OVERLAY.clear()
+    OVERLAY.update({os.path.realpath(p): t.encode("utf-8") for p, t in texts.items()})
+    try:
+        after = _snapshot(affected or paths, config, rules, reading=paths)
+    finally:
+        OVERLAY.clear()
+    scope = set(affected) if affected else None
+
+    def inside(keys) -> set:
+        return {k for k in keys if scope is None or k[1 if len(k) == 3 else 0] in scope}
+
+    targets = {_key(c.result) for _, candidates in groups for c in candidates}
+    still = sorted(targets & after.findings)
+    if still:
+        return f"linting again still finds {still[0][0]} on {still[0][2]}"
+    added = sorted(inside(after.findings) - before.findings)
+    if added:
+        return f"it would add {added[0][0]} on {added[0][2]}"
+    errors = sorted(after.errors - before.errors)
+    if errors:
+        return f"the edited file would not read: {errors[0][2]}"
+    if not changes:
+        return None
+    fixed = {(stack, address) for _, stack, address in targets}
+    old, new = {k: v for k, v in before.resources.items() if k in inside(before.resources)}, \
+        {k: v for k, v in after.resources.items() if k in inside(after.resources)}
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k) and k not in fixed
+                     and not _through_fixed(k, old.get(k) or {}, new.get(k) or {}, fixed, after.stacks))
+    if changed:
+        stack, address = changed[0]
+        return (f"the value's origin also feeds {address} in {os.path.relpath(stack)}, which has no such finding "
+                "and would change too")
+    return None
+
+
+def _through_fixed(key: tuple, old: dict, new: dict, fixed: set, stacks: dict) -> bool:
+    """Every attribute of this resource that changed refers to a resource being fixed (an IAM
+    policy rendering the fixed policy document): a consequence of the fix, not another use of
+    the origin."""
+    stack = stacks.get(key[0])
+    if stack is None:
+        return False
+    changed = {name for name in set(old) | set(new) if old.get(name) != new.get(name)}
+    explained = {edge.attribute.split(".")[0] for edge in stack.graph.resource_edges()
+                 if edge.source == key[1] and (key[0], edge.target) in fixed}
+    return bool(changed) and changed <= explained
+
+
+def _proven(paths, config, rules, groups: list, files: Files, before: _Snapshot, plan: FixPlan) -> list:
+    """The groups whose edits are proven: each alone (then what changes is known to be its own
+    doing), and all of them together (no two edits undo or break each other)."""
+    alone: list = []
+    for group in groups:
+        problem = _problem(paths, config, rules, files, [group], before)
+        if problem is None:
+            alone.append(group)
+        else:
+            _refuse(plan, group, problem)
+    if len(alone) < 2 or _problem(paths, config, rules, files, alone, before, changes=False) is None:
+        return alone
+    accepted: list = []
+    for group in alone:
+        problem = _problem(paths, config, rules, files, accepted + [group], before, changes=False)
+        if problem is None:
+            accepted.append(group)
+        else:
+            _refuse(plan, group, f"together with the other fixes, {problem}: run `ecr-lint fix` again after them")
+    return accepted
+
+
+def _refuse(plan: FixPlan, group: tuple, problem: str) -> None:
+    for candidate in group[1]:
+        plan.not_fixed.append(NotFixed(candidate.result, _advice(candidate, problem)))
+
+
+def _advice(candidate: Candidate, problem: str) -> str:
+    """Why an edit is not made, and what to change by hand instead."""
+    result, origin = candidate.result, candidate.result.origins[-1]
+    if "also feeds" not in problem:
+        return f"not edited: {problem}; by hand: {candidate.description}"
+    wanted = candidate.edits[0].text if len(candidate.edits) == 1 else None
+    if origin.kind == "default" and origin.block[:1] == ("variable",) and result.address.startswith("module.") \
+            and wanted is not None:
+        call = result.address.split(".")[1].split("[")[0]
+        return (f"not edited: {problem}; by hand: pass {origin.block[1]} = {wanted} in the call of module.{call} "
+                f"in {os.path.relpath(result.stack)}, which only this stack reads")
+    return (f"not edited: {problem}; by hand: set the value where only this stack reads it (its tfvars, or its "
+            "module call)")
