@@ -517,3 +517,127 @@ resource "aws_ecr_repository" "this" {
     assert '    scratch = "IMMUTABLE" # to be reviewed\n' in (tmp_path / "main.tf").read_text()
     assert findings(str(tmp_path), *args[1:]) == set()
     proven(str(tmp_path), ["."])
+
+
+# --- a hostile review of fix (helper-14's findings; each failed before its fix) -----------------------
+
+def test_under_pre_commit_a_module_default_shared_with_an_unlinted_stack_is_not_edited(tmp_path):
+    """--changed-files lints only the changed stack, but may write anywhere below the working
+    directory: the other callers of an edited module are proven against too."""
+    from test_precommit import _git
+
+    repo = copy("module_caller", tmp_path)
+    module = os.path.join(repo, "modules", "ecr", "main.tf")
+    with open(module, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(module, "w", encoding="utf-8") as handle:
+        handle.write(text.replace('default = "IMMUTABLE"', 'default = "MUTABLE"'))
+    for stack in ("prod", "prod-eu", "dev"):  # every caller takes the module's default
+        path = os.path.join(repo, "stacks", stack, "main.tf")
+        with open(path, encoding="utf-8") as handle:
+            lines = [line for line in handle if "repository_image_tag_mutability" not in line]
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.writelines(lines)
+    _git(repo, "init", "-q")
+    before = snapshot(repo)
+    result = cli("fix", "--write", "--changed-files", "stacks/prod/main.tf", "--select", "ECR003", "--no-cache",
+                 cwd=repo)
+    assert result.exit_code == 1, result.output
+    assert snapshot(repo) == before
+    assert "also feeds module.ecr.aws_ecr_repository.this in stacks/dev, which has no such finding" in result.stderr
+
+
+def test_a_value_a_provider_or_an_output_also_reads_is_not_edited(tmp_path):
+    write(tmp_path, {"main.tf": """\
+        locals {
+          flag  = false
+          other = local.flag
+        }
+
+        provider "aws" {
+          region                      = "ap-northeast-2"
+          skip_credentials_validation = local.other
+        }
+
+        resource "aws_ecr_repository" "app" {
+          name                 = "app"
+          image_tag_mutability = "IMMUTABLE"
+          image_scanning_configuration {
+            scan_on_push = local.flag
+          }
+          tags = { Environment = "prod" }
+        }
+        """})
+    result = cli("fix", str(tmp_path), "--write", "--no-cache", "--select", "ECR002")
+    assert result.exit_code == 1 and "wrote" not in result.stdout
+    assert "the value's origin also feeds provider aws (" in result.stderr and "main.tf:6)" in result.stderr
+    (tmp_path / "main.tf").write_text((tmp_path / "main.tf").read_text().replace(
+        "skip_credentials_validation = local.other", "skip_credentials_validation = true") + """
+output "flag" {
+  value = local.flag
+}
+""")
+    result = cli("fix", str(tmp_path), "--write", "--no-cache", "--select", "ECR002")
+    assert "the value's origin also feeds output flag (" in result.stderr and "wrote" not in result.stdout
+
+
+def test_a_sensitive_variable_assigned_near_an_edit_is_hidden_in_the_diff(tmp_path):
+    stack = copy("tfvars", tmp_path)
+    with open(os.path.join(stack, "variables.tf"), "a", encoding="utf-8") as handle:
+        handle.write('\nvariable "db_password" {\n  type      = string\n  sensitive = true\n}\n')
+    with open(os.path.join(stack, "prod.tfvars"), "a", encoding="utf-8") as handle:
+        handle.write('db_password          = "hunter2"\n')
+    result = cli("fix", stack, "--diff", "--no-cache", "--select", "ECR003", "--var-file", f"{stack}/prod.tfvars")
+    assert result.exit_code == 1, result.output
+    assert "hunter2" not in result.output
+    assert " db_password          = (a sensitive variable's value, not shown)\n" in result.stdout
+    assert '+image_tag_mutability = "IMMUTABLE" # overridden for the migration\n' in result.stdout
+
+
+def test_nothing_from_the_tree_or_the_config_reaches_the_diff_raw(tmp_path):
+    stack = copy("tfvars", tmp_path)
+    with open(os.path.join(stack, "prod.tfvars"), "a", encoding="utf-8") as handle:
+        handle.write("# ##[add-matcher]/tmp/evil.json\n")
+    result = cli("fix", stack, "--diff", "--no-cache", "--select", "ECR003", "--var-file", f"{stack}/prod.tfvars")
+    assert result.stdout == "" and "holds control or invisible characters, or a CI log command" in result.stderr
+    odd = tmp_path / "odd"
+    write(odd, {"main.tf": 'resource "aws_ecr_repository" "app" {\n  name                 = "app"\n'
+                           '  image_tag_mutability = var.m\n  tags                 = { Environment = "prod" }\n}\n',
+                "v\n::error file=x::PWNED.tf": 'variable "m" {\n  default = "MUTABLE"\n}\n'})
+    result = cli("fix", str(odd), "--diff", "--no-cache", "--select", "ECR003")
+    assert result.stdout == "" and "::error" not in result.stderr.replace("\\n::error", "")
+    tags = tmp_path / "tags"
+    write(tags, {"main.tf": 'resource "aws_sns_topic" "alerts" {\n  name = "ecr-alerts"\n}\n',
+                 "fix.toml": '[fix.tag_values]\nOwner = "a\\u001b[2J ##[group]x"\nCostCenter = "1\\u2028::warning::y"\n'
+                             'Environment = "prod"\nLifecycle = "x"\nDataClass = "x"\nService = "s"\n'})
+    result = cli("fix", str(tags), "--write", "--no-cache", "--select", "ECR007", "--config", str(tags / "fix.toml"))
+    assert result.exit_code == 1, result.output
+    text = (tags / "main.tf").read_text()
+    assert 'Owner       = "a\\u001b[2J #\\u0023[group]x"' in text and 'CostCenter  = "1\\u2028::warning::y"' in text
+    assert findings(str(tags), "--select", "ECR007", "--config", str(tags / "fix.toml")) == set()
+
+
+def test_exclusion_filters_an_override_file_replaces_are_not_narrowed_here(tmp_path):
+    stack = copy("exclusion_all", tmp_path)
+    write(stack, {"main_override.tf": """\
+        resource "aws_ecr_repository" "app" {
+          image_tag_mutability_exclusion_filter {
+            filter      = "v*"
+            filter_type = "WILDCARD"
+          }
+        }
+        """})
+    before = snapshot(stack)
+    result = cli("fix", stack, "--write", "--no-cache", "--select", "ECR003")
+    assert result.exit_code == 1 and snapshot(stack) == before
+    assert "main_override.tf overrides aws_ecr_repository app too" in result.stderr
+
+
+def test_nothing_is_edited_while_an_input_cannot_be_read(tmp_path):
+    block = 'resource "aws_ecr_repository" "app" {\n  name                 = "app"\n  image_tag_mutability = "MUTABLE"\n' \
+            '  tags                 = { Environment = "prod" }\n}\n'
+    write(tmp_path, {"a.tf": block, "b.tf": block})
+    before = snapshot(str(tmp_path))
+    result = cli("fix", str(tmp_path), "--write", "--no-cache", "--select", "ECR003")
+    assert result.exit_code == 2 and snapshot(str(tmp_path)) == before
+    assert "not edited: an input could not be read (" in result.stderr and "fix the input errors first" in result.stderr

@@ -187,8 +187,8 @@ def test_findings_about_overridden_values_point_at_the_override(tmp_path, monkey
     assert located(report) == {
         # the argument is written in main.tf (the variable's value comes from a_override.tf)
         ("ECR003", "aws_ecr_repository.app", "main.tf", 30),
-        # the image_scanning_configuration block that b_override.tf put in place of main.tf's
-        ("ECR002", "aws_ecr_repository.web", "b_override.tf", 3),
+        # scan_on_push in the image_scanning_configuration block that b_override.tf put in place of main.tf's
+        ("ECR002", "aws_ecr_repository.web", "b_override.tf", 4),
         # a .tf.json file has no lines in ecr-lint's JSON reading: the file is named, line 0
         ("ECR001", "aws_ecr_repository.web", "override.tf.json", 0),
         ("ECR003", "module.extra.aws_ecr_repository.this", os.path.join("modules", "repo", "main.tf"), 11),
@@ -239,7 +239,7 @@ def test_a_suppression_in_the_override_block_applies(tmp_path, monkeypatch):
     assert verdicts(report) == {("ECR002", "aws_ecr_repository.app", "suppressed"),
                                 ("ECR003", "aws_ecr_repository.app", "fail")}
     suppressed = next(r for r in report["results"] if r["status"] == "suppressed")
-    assert (suppressed["file"], suppressed["line"]) == ("main_override.tf", 3)
+    assert (suppressed["file"], suppressed["line"]) == ("main_override.tf", 4)  # scan_on_push = false
     assert suppressed["suppression"]["source"].endswith("main_override.tf:1")
     assert code == 1
 
@@ -319,7 +319,7 @@ def test_dynamic_blocks_count_as_their_type(tmp_path, monkeypatch):
     code, report = lint_json(tmp_path, "--select", "ECR002", monkeypatch=monkeypatch)
     assert report["errors"] == []
     assert located(report) == {("ECR002", "aws_ecr_repository.app", "main_override.tf", 2),
-                               ("ECR002", "aws_ecr_repository.dyn", "main_override.tf", 11)}
+                               ("ECR002", "aws_ecr_repository.dyn", "main_override.tf", 12)}
 
 
 def test_override_files_of_a_called_module_are_merged(tmp_path, monkeypatch):
@@ -360,7 +360,7 @@ def test_the_parse_cache_keeps_override_locations(tmp_path, monkeypatch):
     runs = [CliRunner().invoke(main, [".", "--format", "json", "--select", "ECR002"], catch_exceptions=False)
             for _ in range(2)]
     first, second = (located(json.loads(r.output)) for r in runs)
-    assert first == second == {("ECR002", "aws_ecr_repository.app", "main_override.tf", 2)}
+    assert first == second == {("ECR002", "aws_ecr_repository.app", "main_override.tf", 3)}
 
 
 # --- what Terraform rejects: an error naming the override's file and line (exit 2), the rest linted ---
@@ -535,7 +535,7 @@ def test_an_hcl_override_of_a_json_stack_is_what_terraform_plans(tf_required, mo
     assert verdicts(from_hcl) == verdicts(from_plan) == expected
     assert located(from_hcl) == located(from_plan)
     assert {(r["rule_id"], r["file"], r["line"]) for r in from_hcl["results"] if r["rule_id"] == "ECR002"
-            and r["status"] == "fail"} == {("ECR002", "override.tf", 4)}
+            and r["status"] == "fail"} == {("ECR002", "override.tf", 5)}
     after = {rc["address"]: rc["change"]["after"] for rc in plan["resource_changes"]}
     assert after["aws_ecr_repository.json[1]"]["image_scanning_configuration"] == [{"scan_on_push": False}]
     assert after["aws_ecr_repository.west"]["tags_all"] == {"Owner": "platform", "Environment": "prod"}

@@ -10,6 +10,7 @@ from typing import Any
 from lark import Token, Tree
 
 from ecr_lint.hcl.syntax import HclSyntaxError, _unescape
+from ecr_lint.reporters.escape import _UNSAFE  # what no output may carry: written as an escape
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,15 @@ def hcl(value: Any) -> str:
     if isinstance(value, str):
         out = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") \
             .replace("\t", "\\t").replace("${", "$${").replace("%{", "%%{")
-        return f'"{out}"'
+        # Controls, invisible and bidi marks, line separators: \uNNNN; `##[`: `#\u0023[` (the same
+        # string to Terraform, inert in a diff or a CI log).
+        return f'"{_UNSAFE.sub(_unicode_escape, out)}"'
     raise ValueError(f"cannot write {type(value).__name__} as HCL")
+
+
+def _unicode_escape(match: re.Match) -> str:
+    text = match.group()
+    return "#\\u0023" if text == "##" else "".join(f"\\u{ord(c):04x}" for c in text)
 
 
 def key(name: str) -> str:

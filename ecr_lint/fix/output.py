@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 
 from ecr_lint.fingerprint import fingerprint, relative_to, uri
 from ecr_lint.fix.hcltext import Edit, line_of
-from ecr_lint.fix.plan import FixPlan, hunks
+from ecr_lint.fix.plan import FixPlan, hunks, sensitive_lines
 from ecr_lint.reporters.escape import display
 
 
@@ -17,18 +18,41 @@ def _shown(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+HIDDEN = "(a sensitive variable's value, not shown)"
+
+
 def diff(plan: FixPlan) -> str:
     """`diff -u` of every file the kept edits change, paths relative to the working directory
-    (`git apply` and `patch -p1` take it)."""
+    (`git apply` and `patch -p1` take it, unless a line assigning a sensitive variable is near an
+    edit: its value is replaced by HIDDEN, and that file's hunk no longer applies)."""
     out: list[str] = []
     for path in plan.changed_files():
-        old = plan.originals[path].decode("utf-8").splitlines(keepends=True)
-        new = plan.texts[path].splitlines(keepends=True)
+        old_text = plan.originals[path].decode("utf-8")
+        old, new = old_text.splitlines(keepends=True), plan.texts[path].splitlines(keepends=True)
+        hidden_old = sensitive_lines(path, old_text, plan.sensitive)
+        hidden_new = sensitive_lines(path, plan.texts[path], plan.sensitive)
         name = _shown(path)
-        for line in difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=3):
-            line = plan.mask(line)  # a sensitive value on a nearby line is never shown
+        lines = iter(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=3))
+        for line in lines:
+            if line.startswith("@@"):  # @@ -old_start,count +new_start,count @@
+                at_old, at_new = (int(n) for n in re.match(r"@@ -(\d+)(?:,\d+)? \+(\d+)", line).groups())
+            elif not line.startswith(("---", "+++")):
+                hide = (line[0] in " -" and at_old in hidden_old) or (line[0] == "+" and at_new in hidden_new)
+                at_old += line[0] in " -"
+                at_new += line[0] in " +"
+                if hide:
+                    line = line[0] + _hidden(line[1:])
+            line = plan.mask(line)  # a sensitive value elsewhere on a nearby line is never shown either
             out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def _hidden(line: str) -> str:
+    """`  name = value` -> `  name = (a sensitive variable's value, not shown)`; any other line of
+    such a value: only its indentation."""
+    head = re.match(r"\s*(?:[A-Za-z_][\w-]*|\"[^\"]*\")\s*=\s*", line)
+    indent = line[:len(line) - len(line.lstrip(" \t"))]
+    return (head.group() if head else indent) + HIDDEN + ("\n" if line.endswith("\n") else "")
 
 
 def summary(plan: FixPlan) -> list[str]:

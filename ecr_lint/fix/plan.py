@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from ecr_lint.fix import hcltext as h
 from ecr_lint.fix.hcltext import Edit
 from ecr_lint.fix.rules import FIXERS, Candidate, Context, Files, Refused, fix
 from ecr_lint.model import Report, Result, Status
+from ecr_lint.reporters.escape import display
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class FixPlan:
     texts: dict[str, str] = field(default_factory=dict)         # those files with every kept edit
     tree: tuple[str, ...] = ()                                   # where edits may be written
     masker: Any = None    # the stacks' sensitive values: masked in what is shown (diff lines, edit texts)
+    sensitive: frozenset = frozenset()   # variables declared sensitive: their assignments are never shown
 
     def mask(self, text: str) -> str:
         return self.masker.mask(text) if self.masker else text
@@ -93,8 +94,16 @@ def make_plan(paths: list[str], config: Any, rules: list, jobs: int = 1, cache: 
     failing = [r for r in report.findings if r.status is Status.FAIL and r.rule_id in FIXERS]
     if not failing:
         return plan
+    broken = next((e for e in report.errors if e.kind != "warning" and not e.baselined), None)
+    if broken is not None:  # the proof lints again: with an input unread, it would prove nothing
+        for result in failing:
+            plan.not_fixed.append(NotFixed(result, f"not edited: an input could not be read ({shown(broken.file)}"
+                                                   f"{f':{broken.line}' if broken.line else ''}): fix the input "
+                                                   "errors first"))
+        return plan
     before = _snapshot(paths, config, rules)
     plan.masker = _masker(before.stacks.values())
+    plan.sensitive = _declared_sensitive(before.stacks.values())
     files = Files(lambda p: _read(p, plan))
     ctx = Context(files, config, before.stacks, shown)
     groups: dict[tuple, list[Candidate]] = {}
@@ -105,15 +114,114 @@ def make_plan(paths: list[str], config: Any, rules: list, jobs: int = 1, cache: 
             plan.not_fixed.append(NotFixed(result, str(exc)))
             continue
         groups.setdefault(tuple(sorted(set(candidate.edits), key=_order)), []).append(candidate)
+    groups = _outside_resources(groups, before, plan, shown)
     kept = _without_overlaps(list(groups.items()), plan)
-    accepted = _proven(paths, config, rules, kept, files, before, plan)
+    # Stacks beyond the linted paths may read an edited file (a shared module's other callers,
+    # which the pre-commit hook does not lint): they are proven against too.
+    edited = sorted({e.file for edits, _ in kept for e in edits})
+    others = _other_readers(paths, edited, config, cache) if edited else []
+    if others:
+        wider = _snapshot(paths + others, config, rules)
+        before = _Snapshot(wider.findings, wider.errors, wider.resources, {**wider.stacks, **before.stacks})
+    accepted = _proven(paths + others, config, rules, kept, files, before, plan)
+    shown_ok = []
     for edits, candidates in accepted:
         alone = _edited(files, edits)
         final = tuple(e for path in sorted(alone) for e in hunks(path, files.text(path), alone[path]))
+        secret = next((e for e in final if _touches(e, files.text(e.file), plan.sensitive)), None)
+        if secret is not None:  # its text (JSON, SARIF) would carry a sensitive value, realigned
+            _refuse(plan, (edits, candidates), f"the edit would rewrite a line of {shown(secret.file)} that assigns "
+                                               "a sensitive variable")
+            continue
+        shown_ok.append((edits, candidates))
         plan.fixes.append(Fix(tuple(c.result for c in candidates), candidates[0].description, final))
+    accepted = shown_ok
     combined = _edited(files, tuple(e for edits, _ in accepted for e in edits))
     plan.texts = combined
     return plan
+
+
+def _other_readers(paths: list[str], edited: list[str], config: Any, cache: bool) -> list[str]:
+    """The root stacks of the repository, outside the linted paths, that read an edited file (the
+    repository: the git root of the first path, else the linted directories themselves)."""
+    from ecr_lint.changed import stacks_for
+    from ecr_lint.config import repository_root
+
+    linted = tree_of(paths)
+    root = repository_root(os.path.realpath(linted[0])) if linted else None
+    if not root:
+        return []
+    readers, _ = stacks_for(edited, root, config, cache=cache)
+    return [r for r in readers if not any(r == d or r.startswith(d.rstrip(os.sep) + os.sep) for d in linted)]
+
+
+def _outside_resources(groups: dict, before: _Snapshot, plan: FixPlan, shown) -> dict:
+    """Edits whose origin (a variable or a local) is also read by a provider block or an output of
+    its module, directly or through locals, are not made: lint compares resources only, and a
+    provider's settings or an output other stacks read would change unseen."""
+    kept: dict = {}
+    for edits, candidates in groups.items():
+        reader = next(filter(None, (_read_outside_resources(c.result.origins[-1], before, shown) for c in candidates)), None)
+        if reader is None:
+            kept[edits] = candidates
+            continue
+        for candidate in candidates:
+            plan.not_fixed.append(NotFixed(candidate.result, f"not edited: the value's origin also feeds {reader}, "
+                                                             f"which lint does not judge; by hand: "
+                                                             f"{candidate.description}"))
+    return kept
+
+
+def _read_outside_resources(origin: Any, before: _Snapshot, shown) -> str | None:
+    """'provider aws (main.tf:12)' when a provider block or output of the origin's module reads it."""
+    from ecr_lint.hcl import syntax as ast
+
+    if origin.kind == "local" and origin.attribute:
+        name, directory = ("local", origin.attribute[0]), os.path.dirname(os.path.abspath(origin.file))
+    elif origin.kind == "default" and origin.block[:1] == ("variable",):
+        name, directory = ("var", origin.block[1]), os.path.dirname(os.path.abspath(origin.file))
+    elif origin.kind == "tfvars" and origin.attribute:
+        name, directory = ("var", origin.attribute[0]), None
+    else:
+        return None
+    for stack in before.stacks.values():
+        loader = getattr(getattr(stack, "tracer", None), "loader", None)
+        for config in (getattr(loader, "configs", None) or {}).values():
+            if directory is not None and os.path.abspath(config.directory) != directory:
+                continue
+            if directory is None and os.path.abspath(config.directory) != os.path.abspath(stack.root):
+                continue
+            readers = [(f"provider {d.block.labels[0]}", d) for d in config.providers]
+            readers += [(f"output {n}", d) for n, d in config.outputs.items()]
+            for label, decl in readers:
+                if name in _inputs_read(decl.block.body, config, ast):
+                    return f"{label} ({shown(decl.file)}:{decl.block.line})"
+    return None
+
+
+def _inputs_read(body: Any, config: Any, ast: Any) -> set[tuple[str, str]]:
+    """The variables and locals a block body reads, through locals too."""
+    found: set = set()
+    frontier = [body]
+    while frontier:
+        node = frontier.pop()
+        if isinstance(node, ast.Body):
+            frontier += [a.expr for a in node.attributes.values()] + [b.body for b in node.blocks]
+        elif isinstance(node, ast.GetAttr) and isinstance(node.obj, ast.Name) and node.obj.name in ("var", "local"):
+            key = (node.obj.name, node.name)
+            if key not in found:
+                found.add(key)
+                if key[0] == "local" and key[1] in config.locals:
+                    frontier.append(config.locals[key[1]][0].expr)
+        elif isinstance(node, ast.Node):
+            frontier += [v for f in node.__slots__ for v in _children(getattr(node, f))]
+        elif isinstance(node, (tuple, list)):
+            frontier += list(node)
+    return found
+
+
+def _children(value: Any) -> list:
+    return list(value) if isinstance(value, (tuple, list)) else [value]
 
 
 def _order(edit: Edit) -> tuple:
@@ -137,13 +245,60 @@ def _read(path: str, plan: FixPlan) -> str:
         raise Refused(f"{path} is not UTF-8 text") from None
     if text.startswith("\ufeff"):
         raise Refused(f"{path} starts with a byte-order mark: edit it by hand")
-    if _CONTROL.search(text):  # a diff of it could carry terminal escapes: not ecr-lint's to show
-        raise Refused(f"{path} holds control characters: edit it by hand")
+    if _unsafe(path) or any(_unsafe(line.replace("\t", " ")) for line in text.replace("\r\n", "\n").split("\n")):
+        # The diff shows the file's lines as they are (it must apply): none may carry a terminal
+        # escape, an invisible or bidi mark, a line separator or a CI log command (reporters/escape.py).
+        raise Refused(f"{display(path)} holds control or invisible characters, or a CI log command, in its name or "
+                      "text: edit it by hand")
     plan.originals[path] = data
     return text
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+def _unsafe(text: str) -> bool:
+    return display(text) != text
+
+
+def _declared_sensitive(stacks) -> frozenset:
+    """The names of the variables declared `sensitive = true` in any module of these stacks (one set
+    for all: a name shared by a sensitive and a plain variable is hidden in both)."""
+    names = set()
+    for stack in stacks:
+        loader = getattr(getattr(stack, "tracer", None), "loader", None)
+        for config in (getattr(loader, "configs", None) or {}).values():
+            for name, decl in config.variables.items():
+                attr = decl.block.body.attributes.get("sensitive")
+                if attr is not None and not (hasattr(attr.expr, "value") and attr.expr.value is False):
+                    names.add(name)   # anything but a literal false counts
+    return frozenset(names)
+
+
+def _touches(edit: Edit, text: str, names: frozenset) -> bool:
+    hidden = sensitive_lines(edit.file, text, names)
+    first, last = h.line_of(text, edit.start), h.line_of(text, max(edit.end - 1, edit.start))
+    return any(line in hidden for line in range(first, last + 1))
+
+
+def sensitive_lines(path: str, text: str, names: frozenset) -> set[int]:
+    """The lines of `text` that assign a sensitive variable: a var file's assignment, a sensitive
+    variable's default (all its lines). A file that cannot be parsed: every line."""
+    if not names:
+        return set()
+    try:
+        body = h.parse(text)
+    except Exception:  # noqa: BLE001 - not shown at all rather than shown wrongly
+        return set(range(1, text.count("\n") + 2))
+    spans = []
+    if path.endswith(".tfvars"):
+        spans += [a for name, a in h.attributes(body).items() if name in names]
+    for block in h.blocks(body, "variable"):
+        words = h.block_words(block)
+        if len(words) > 1 and words[1] in names:
+            spans += [a for name, a in h.attributes(h.body_of(block)).items() if name == "default"]
+    lines: set[int] = set()
+    for node in spans:
+        start, end = h.span(node)
+        lines.update(range(h.line_of(text, start), h.line_of(text, max(end - 1, start)) + 1))
+    return lines
 
 
 def _masker(stacks) -> Any:

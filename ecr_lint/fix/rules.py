@@ -233,6 +233,7 @@ def _narrow_exclusions(result: Result, ctx: Context) -> Candidate:
     first = result.origins[0] if result.origins else None
     if first is None or os.sep + ".terraform" + os.sep in first.file:
         raise Refused(f"the exclusion filters are not in the linted tree: {by_hand}")
+    _no_other_override(first, ctx, by_hand)
     text, block = block_of(first, ctx)
     body = h.body_of(block)
     if any(h.block_words(b)[:2] == ("dynamic", EXCLUSION) for b in h.blocks(body, "dynamic")):
@@ -259,6 +260,19 @@ def _narrow_exclusions(result: Result, ctx: Context) -> Candidate:
     return Candidate(result, immutable.edits + tuple(edits),
                      f"{immutable.description}, and remove its only exclusion filter(s) {shown} "
                      f"({ctx.shown(first.file)}:{wide[0][0].meta.line})")
+
+
+def _no_other_override(first: Origin, ctx: Context, by_hand: str) -> None:
+    """Nested blocks are what the last file declaring the resource says (override files merge
+    them whole): with another file declaring it, the blocks read here may not be the ones in effect."""
+    from ecr_lint.loaders.override import is_override
+
+    directory = os.path.dirname(first.file)
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if path != first.file and is_override(name) and name.endswith((".tf", ".tofu")):
+            if h.find_block(ctx.files.body(path), first.block) is not None:
+                raise Refused(f"{ctx.shown(path)} overrides {' '.join(first.block[1:])} too: {by_hand}")
 
 
 def _block_removal(text: str, block: Tree, file: str) -> Edit:
