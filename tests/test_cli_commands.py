@@ -22,7 +22,7 @@ resource "aws_ecr_repository" "fileflow" {
   tags                 = { Environment = "prod" }
 }
 '''
-COMMANDS = ("lint", "graph", "rules", "explain", "docs")
+COMMANDS = ("lint", "graph", "rules", "explain", "docs", "fix")
 
 
 def invoke(*args: str):

@@ -429,7 +429,7 @@ def test_a_sensitive_value_near_an_edit_is_never_shown_but_the_file_is_written_w
     for fmt in ("text", "json", "sarif"):
         result = cli("fix", stack, "--diff", "--format", fmt, *args)
         assert result.exit_code == 1 and secret not in result.output and secret not in result.stderr, fmt
-    assert "(sensitive)" in cli("fix", stack, "--diff", *args).stdout
+    assert "(a sensitive variable's value, not shown)" in cli("fix", stack, "--diff", *args).stdout
     cli("fix", stack, "--write", *args)
     with open(os.path.join(stack, "prod.tfvars"), encoding="utf-8") as handle:
         assert handle.read() == ('environment          = "prod"\n'
@@ -444,7 +444,7 @@ def test_a_file_with_control_characters_is_not_edited(tmp_path):
         handle.write('# \x1b[2J a comment that would clear the terminal\n')
     before = open(path, encoding="utf-8").read()
     result = cli("fix", stack, "--write", "--no-cache", "--select", "ECR003")
-    assert open(path, encoding="utf-8").read() == before and "holds control characters" in result.stderr
+    assert open(path, encoding="utf-8").read() == before and "holds control or invisible characters" in result.stderr
 
 
 def test_the_real_registry_module_installed_by_terraform_init(tmp_path, tf_required):
