@@ -180,13 +180,16 @@ def load_stacks(paths: Iterable[str], config: Config, progress=None,
 
 def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] | None = None,
          rules_dirs: list[str] = (), today: dt.date | None = None, progress=None, jobs: int = 1,
-         cache: bool = False, context: Iterable[str] = (), reading: Iterable[str] = ()) -> Report:
+         cache: bool = False, context: Iterable[str] = (), reading: Iterable[str] = (),
+         changed: Iterable[str] = ()) -> Report:
     """Lint stacks and plans. `jobs` worker processes; `cache` reuses parsed files and the
     results of unchanged stacks (under the user cache directory). `context`: more stack
     directories, evaluated only for what cross-stack rules need of them (the SSM parameters
     they export and read), their own findings not reported (the pre-commit hook's view of the
     rest of the repository). `reading`: more directories the stacks may read, not linted
-    (`ecr-lint fix` lints a few stacks again with the reading roots of the whole run)."""
+    (`ecr-lint fix` lints a few stacks again with the reading roots of the whole run). `changed`:
+    files the pre-commit hook was given; a context stack that read one of them (a policy JSON read
+    by file(), a template) or listed its directory is reported too."""
     from ecr_lint import baseline as baselines
     from ecr_lint.cache import Store
     from ecr_lint.fingerprint import repository_root
@@ -213,8 +216,12 @@ def lint(paths: Iterable[str], config: Config | None = None, rules: list[Rule] |
     per_stack = [r for r in rules if not r.cross_stack and not r.builtin]
     outcomes = execute(work, config, per_stack, jobs, store, progress, modules)
     reported = {os.path.abspath(w.path) for w in work[:len(stack_dirs) + len(plans)]}
+    touched = {os.path.abspath(p) for p in changed} | {os.path.dirname(os.path.abspath(p)) for p in changed}
     for outcome in outcomes:
         outcome.context = outcome.root not in reported
+        if outcome.context and touched & set(outcome.reads):
+            outcome.context = False
+            reported.add(outcome.root)
     linted = [o for o in outcomes if not o.context]
     for outcome in linted:
         errors.extend(outcome.errors)

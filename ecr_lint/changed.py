@@ -21,8 +21,9 @@ TERRAFORM_FILES = (*CONFIG_SUFFIXES, ".tfvars", ".tfvars.json")
 
 
 def staged_removals(directory: str = ".") -> list[str]:
-    """Terraform files the staged change deletes or renames away (their old paths), from git.
-    Outside a git repository: none."""
+    """Files the staged change deletes or renames away (their old paths), from git: Terraform
+    files, and any file a stack may read (a policy JSON given to file()). Outside a git
+    repository: none."""
     try:
         done = subprocess.run(["git", "-C", directory, "diff", "--cached", "--name-status", "-z", "-M",
                                "--diff-filter=DR", "--relative"], capture_output=True, timeout=60)
@@ -36,8 +37,7 @@ def staged_removals(directory: str = ".") -> list[str]:
         status = fields[i]
         old = fields[i + 1]
         i += 3 if status.startswith("R") else 2  # a rename has the old and the new path
-        if old.endswith(TERRAFORM_FILES):
-            removed.append(os.path.join(directory, old))
+        removed.append(os.path.join(directory, old))
     return removed
 
 

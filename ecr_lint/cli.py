@@ -333,11 +333,12 @@ def lint_command(paths, fmt, fail_on, select, ignore, show_suppressed, rules_dir
             sys.exit(0)  # nothing changed
         wanted, context = stacks_for(changed, ".", _settings((".",), inputs.config_file).config,
                                      cache=not inputs.no_cache)
-        if not wanted:
+        if not wanted and not context:
             say("no stack holds the changed files")
             sys.exit(0)
+        # The other stacks are evaluated as context; one that reads a changed file is reported too.
         paths = tuple(os.path.relpath(p) for p in wanted)
-    if not paths:
+    elif not paths:
         raise click.UsageError("give at least one PATH (a directory, a .tf file or a plan JSON)")
     settings = inputs.settings(
         paths, select=_ids(select) or None, ignore=_ids(ignore) or None, fail_on=fail_on, source_root=source_root,
@@ -354,7 +355,7 @@ def lint_command(paths, fmt, fail_on, select, ignore, show_suppressed, rules_dir
     progress = _progress() if fmt == "text" and _stderr_is_terminal() else None
     try:
         report = lint(paths, config, rules=rules, progress=progress, jobs=jobs or _usable_cpus(),
-                      cache=not inputs.no_cache, context=context)
+                      cache=not inputs.no_cache, context=context, changed=changed if changed_files else ())
     except (ConfigError, BaselineError) as exc:
         _fail(str(exc))
     if settings.problems:  # a nested config tried to relax the root config: an input error, not applied

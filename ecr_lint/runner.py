@@ -40,6 +40,7 @@ class Outcome:
     workspace: str = "default"
     inputs: dict = field(default_factory=dict)  # its workspace and what set its variables (names, never values)
     context: bool = False   # linted only for what other stacks need of it (pre-commit): its own results are dropped
+    reads: tuple = ()       # HCL: every file it read or asked about and every directory it listed (absolute)
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,19 @@ def cached_outcome(work: Work, store: Any, fingerprint: str) -> Outcome | None:
     if not isinstance(cached, dict) or not holds(cached.get("manifest"), os.path.abspath(work.path)):
         return None
     try:
-        return decode_outcome(cached["outcome"])
+        outcome = decode_outcome(cached["outcome"])
     except (KeyError, TypeError, ValueError):
         return None  # corrupt: lint again and rewrite
+    outcome.reads = reads_of(cached["manifest"])
+    return outcome
+
+
+def reads_of(manifest: dict) -> tuple:
+    """What a stack's result depends on, from its manifest (loaders/reader.py): the files read or
+    asked about, the directories listed and the bases of the globs matched (a file added there
+    may change it). The pre-commit hook lints a stack again when one of these changed."""
+    globs = [json.loads(key)[0] for key in manifest.get("globs", {})]
+    return tuple(sorted({*manifest.get("files", {}), *manifest.get("exists", {}), *manifest.get("dirs", {}), *globs}))
 
 
 def run_work(work: Work, config: Config, rules: list, cache_root: "str | Store | None",
@@ -138,6 +149,7 @@ def run_work(work: Work, config: Config, rules: list, cache_root: "str | Store |
     results, internal = run_per_stack([stack], rules, config)
     outcome = outcome_of(stack, results, inputs.problems + list(stack.errors) + internal)
     outcome.inputs = inputs_summary(stack, inputs)
+    outcome.reads = reads_of(manifest)
     if store and not internal and cacheable(outcome):
         store.put("stack", key, {"manifest": manifest, "outcome": encode_outcome(outcome)})
     return outcome

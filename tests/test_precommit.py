@@ -167,3 +167,33 @@ def test_opentofu_files_are_passed_to_the_hook_and_lint_their_stack(team_repo, p
     assert done.returncode == 1, done.stdout + done.stderr
     assert "stacks/tofu/main_override.tofu:2  error  ECR003  aws_ecr_repository.tofu" in done.stdout
     assert "1 stack(s)" in done.stdout
+
+
+POLICY_READER = '''resource "aws_iam_policy" "extra" {
+  name   = "extra"
+  policy = file("${path.module}/../../policies/extra.json")
+}
+'''
+
+
+def test_a_file_a_stack_reads_through_file_lints_that_stack(team_repo, pre_commit_home):
+    """A policy JSON outside any stack, read by file(): changing it changes the stack's verdict, so
+    the hook (given every changed file, no `files:` filter) lints the stack that read it. Before,
+    the hook filtered the JSON out and passed."""
+    write(team_repo, {"stacks/keys/extra.tf": POLICY_READER,
+                      "policies/extra.json": '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+                                             '"Action": ["ecr:BatchGetImage"], "Resource": "*"}]}\n'})
+    (team_repo / ".ecr-lint.toml").write_text('select = ["ECR004"]\n')
+    _git(team_repo, "add", "-A")
+    _git(team_repo, "commit", "-qm", "a policy read by file()")
+    (team_repo / "policies" / "extra.json").write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ecr:*"], "Resource": "*"}]}\n')
+    _git(team_repo, "add", "-A")
+    done = run_hook(team_repo, pre_commit_home)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ECR004  aws_iam_policy.extra" in done.stdout and "stacks/keys/extra.tf:3" in done.stdout
+    _git(team_repo, "reset", "-q", "--hard")
+    (team_repo / "README.md").write_text("notes\n")  # a file no stack reads: nothing to lint, passes
+    _git(team_repo, "add", "-A")
+    done = run_hook(team_repo, pre_commit_home)
+    assert done.returncode == 0, done.stdout + done.stderr
