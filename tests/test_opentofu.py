@@ -94,8 +94,20 @@ def test_a_new_tofu_file_invalidates_the_result_cache(tmp_path, monkeypatch):
     assert lint_json(stack, "--select", "ECR003", monkeypatch=monkeypatch, cache=True)[0] == 0
     write(stack, {"extra.tofu": REPOSITORY.replace('"app"', '"extra"') % "MUTABLE"})
     code, report = lint_json(stack, "--select", "ECR003", monkeypatch=monkeypatch, cache=True)
-    assert code == 1
+    assert code == 2  # a .tofu file beside .tf files: see the next test
     assert located(report) == {("ECR003", "aws_ecr_repository.extra", "fail", "extra.tofu", 3)}
+
+
+def test_a_tofu_file_beside_tf_files_is_an_input_error(tmp_path, monkeypatch):
+    """Terraform never reads a .tofu file: an IMMUTABLE override.tofu (or a lifecycle policy only
+    in a .tofu file) beside .tf files would pass ecr-lint while Terraform applies the .tf files
+    alone. Which tool applies the folder is unknown: exit 2, naming the file; the rest is linted."""
+    override = 'resource "aws_ecr_repository" "app" {\n  image_tag_mutability = "IMMUTABLE"\n}\n'
+    write(tmp_path, {"main.tf": REPOSITORY % "MUTABLE", "main_override.tofu": override})
+    code, report = lint_json(tmp_path, "--select", "ECR003", monkeypatch=monkeypatch)
+    assert code == 2
+    assert [(os.path.basename(e["file"]), e["line"]) for e in report["errors"]] == [("main_override.tofu", 0)]
+    assert "is read by OpenTofu only: Terraform ignores every .tofu file" in report["errors"][0]["message"]
 
 
 def test_changed_tofu_files_lint_their_stack(tmp_path):
@@ -106,9 +118,12 @@ def test_changed_tofu_files_lint_their_stack(tmp_path):
     assert context == [str(tmp_path / "stacks" / "b")]
 
 
-def test_the_pre_commit_hook_passes_tofu_files():
+def test_the_pre_commit_hooks_pass_tofu_files():
+    # the lint hook is given every changed file (a stack reads more than .tf files: test_precommit.py)
     with open(os.path.join(REPO, ".pre-commit-hooks.yaml"), encoding="utf-8") as handle:
-        files = re.compile(yaml.safe_load(handle)[0]["files"])
+        lint, fix = yaml.safe_load(handle)
+    assert "files" not in lint and lint["always_run"] is True
+    files = re.compile(fix["files"])
     assert [n for n in ("main.tofu", "x.tofu.json", "main.tf", "a.tf.json", "p.tfvars", "p.tfvars.json",
                         "notes.md", "main.tofu.bak") if files.search(n)] == \
         ["main.tofu", "x.tofu.json", "main.tf", "a.tf.json", "p.tfvars", "p.tfvars.json"]

@@ -19,14 +19,23 @@ from ecr_lint.loaders.module import ModuleConfig, module_files, read_bytes
 ROOT_FILES = (".terraform.lock.hcl", "terraform.tfvars", "terraform.tfvars.json", ".terraform")
 
 
+def local_source(source: object) -> str | None:
+    """A local module source as Terraform reads it, with `/` separators, else None. Terraform
+    takes `./x`, `../x` and their Windows spellings `.\\x`, `..\\x` as local paths on every
+    system (and writes them with `/` in modules.json): a `.\\mod` call is the directory `mod`."""
+    if isinstance(source, str) and source.startswith(("./", "../", ".\\", "..\\")):
+        return source.replace("\\", "/")
+    return None
+
+
 def local_calls(config: ModuleConfig) -> set[str]:
     """Directories the module calls with a local source (`./x`, `../x`), normalised."""
     found = set()
     for decl in config.modules.values():
         attr = decl.block.body.attributes.get("source")
-        if attr is not None and isinstance(attr.expr, ast.Lit) and isinstance(attr.expr.value, str) \
-                and attr.expr.value.startswith(("./", "../")):
-            found.add(os.path.normpath(os.path.join(os.path.dirname(decl.file), attr.expr.value)))
+        local = local_source(attr.expr.value) if attr is not None and isinstance(attr.expr, ast.Lit) else None
+        if local is not None:
+            found.add(os.path.normpath(os.path.join(os.path.dirname(decl.file), local)))
     return found
 
 

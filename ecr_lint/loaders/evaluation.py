@@ -22,6 +22,7 @@ from ecr_lint.hcl.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
 from ecr_lint.hcl import syntax as ast
 from ecr_lint.loaders.annotations import annotations_of
+from ecr_lint.loaders.calls import local_source
 from ecr_lint.loaders.files import Roots
 from ecr_lint.loaders.module import Decl, ModuleConfig, load_module, within
 from ecr_lint.loaders.installed import Manifest
@@ -684,8 +685,9 @@ class ModuleInstance:
     def module_directory(self, name: str, source: Any, attrs: dict, decl: Decl) -> "str | Unresolved":
         """Where a module call's source is: a local path, or where `terraform init` installed it."""
         call_address = self.addr(f"module.{name}")
-        if isinstance(source, str) and source.startswith(("./", "../")):
-            return os.path.normpath(os.path.join(os.path.dirname(decl.file), source))
+        local = local_source(source)
+        if local is not None:
+            return os.path.normpath(os.path.join(os.path.dirname(decl.file), local))
         if not isinstance(source, str):
             return Unresolved(call_address, f"module.{name}: source is {source!r}, not a string", decl.file,
                               decl.block.line)
@@ -786,6 +788,17 @@ def _shadowed(config: ModuleConfig) -> list[InputError]:
         out.append(InputError(path, 0, f"{name} is not checked: OpenTofu reads {tofu} in its place, but Terraform "
                                        f"reads {name} and ignores every .tofu file; keep one of the two (or lint the "
                                        "plan of the tool you apply with)"))
+    # Any other .tofu file beside .tf files: ecr-lint reads it as OpenTofu does, Terraform never
+    # does, so the folder means one thing to each tool (an IMMUTABLE override.tofu, a lifecycle
+    # policy only in a .tofu file): which one applies it is unknown here, so it fails closed.
+    replacing = {by for _, by in config.shadowed}   # said above, with the .tf file each replaces
+    if any(not f.endswith((".tofu", ".tofu.json")) for f in config.files):
+        for path in config.files:
+            if path.endswith((".tofu", ".tofu.json")) and path not in replacing:
+                out.append(InputError(path, 0, f"{os.path.basename(path)} is read by OpenTofu only: Terraform ignores "
+                                               "every .tofu file, and this folder also holds .tf files, so it "
+                                               "configures one thing for Terraform and another for OpenTofu; keep "
+                                               "one kind of file (or lint the plan of the tool you apply with)"))
     return out
 
 

@@ -21,7 +21,7 @@ from ecr_lint.hcl.evaluate import EvalError, Evaluator, Scope, to_number
 from ecr_lint.hcl.functions import FUNCTIONS
 from ecr_lint.hcl.syntax import HclSyntaxError, parse_hcl
 from ecr_lint.loaders.files import MAX_FILE_BYTES, Refused, describe
-from ecr_lint.loaders.module import Decl, decode_text, reading_roots
+from ecr_lint.loaders.module import Decl, decode_text, load_json_once, reading_roots
 from ecr_lint.loaders.reader import Reader
 from ecr_lint.model import InputError, Unknown
 
@@ -67,10 +67,7 @@ def read_tfvars_lines(path: str, reader: Reader | None = None,
     reader = reader or Reader(reading_roots([os.path.dirname(os.path.abspath(path))]))
     text = decode_text(reader.read_bytes(path, MAX_FILE_BYTES))
     if path.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise HclSyntaxError(f"invalid JSON: {exc}", getattr(exc, "lineno", 0)) from None
+        data = load_json_once(text)   # a repeated variable: an error, never the last one silently
         if not isinstance(data, dict):
             raise HclSyntaxError("a .tfvars.json file must hold a JSON object")
         lines = {name: _json_key_line(text, name) for name in data}

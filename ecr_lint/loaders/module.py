@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -196,12 +197,40 @@ def _twice(config: ModuleConfig, first: Decl | None, block: ast.Block, path: str
 # --- Terraform's JSON configuration syntax -------------------------------------------
 
 
-def parse_json_config(text: str) -> ast.Body:
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _once(pairs: list) -> dict:
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKey(key)
+        seen[key] = value
+    return seen
+
+
+def load_json_once(text: str) -> Any:
+    """JSON whose objects name each key once. json.loads keeps the last of a repeated key, while
+    Terraform merges repeated block keys (two "resource" objects: both created) or rejects repeated
+    arguments: reading either way silently would let a hidden first "resource" through. An error
+    naming the key and the line of its second occurrence (HclSyntaxError), never a guess."""
     try:
-        data = json.loads(text)
+        return json.loads(text, object_pairs_hook=_once)
+    except _RepeatedKey as exc:
+        found = [m.start() for m in re.finditer(re.escape(json.dumps(exc.key)) + r"\s*:", text)]
+        line = text.count("\n", 0, found[1]) + 1 if len(found) > 1 else 0
+        raise HclSyntaxError(f"the key {json.dumps(exc.key)} appears twice in one JSON object: Terraform merges "
+                             "repeated block keys and rejects repeated arguments, ecr-lint reads neither; write "
+                             "it once", line) from None
     except ValueError as exc:
-        line = getattr(exc, "lineno", 0)
-        raise HclSyntaxError(f"invalid JSON: {getattr(exc, 'msg', exc)}", line) from None
+        raise HclSyntaxError(f"invalid JSON: {getattr(exc, 'msg', exc)}", getattr(exc, "lineno", 0)) from None
+
+
+def parse_json_config(text: str) -> ast.Body:
+    data = load_json_once(text)
     if not isinstance(data, dict):
         raise HclSyntaxError("a JSON configuration file must hold a JSON object")
     blocks: list[ast.Block] = []

@@ -263,6 +263,22 @@ def _is_star(resource: str) -> bool | None:
     return None
 
 
+_PROBE = ("arn", "aws", "ecr", "us-east-1", "123456789012", "repository/q7x-any-repository-name")
+
+
+def _every_repository(resource: str) -> bool:
+    """Whether a Resource pattern other than "*" still matches any repository ("arn:*",
+    "arn:aws:ecr:*:*:repository/*", "arn:aws:ecr:eu-west-1:111122223333:repository/*"): it is tried
+    on a repository whose name no pattern would list, with the partition, region and account the
+    pattern itself names where it names them. A pattern holding an unknown is not judged here."""
+    if has_placeholder(resource) or resource == "*":
+        return False
+    parts = resource.split(":", 5)
+    probe = [p if i < 5 and i < len(parts) and p and not _has_wildcard(p) else default
+             for i, (p, default) in enumerate(zip(parts + [""] * 6, _PROBE))]
+    return iam_match(resource, ":".join(probe), case_sensitive=True)
+
+
 def _grants_on(stmt: Statement, action: str, resources: tuple[str, ...] | None) -> bool:
     """Whether an Allow statement grants `action` on every one of `resources`."""
     if not stmt.allows:
@@ -322,6 +338,13 @@ def _star_resource_problems(stmt: Statement) -> Iterable[str]:
     if stmt.resources is not None and any(_is_star(r) is True for r in stmt.resources):
         for action in scoped:
             yield f'{stmt.label} allows "{action}" on Resource "*"'
+    elif stmt.resources is not None and not stmt.principals and not stmt.not_principals \
+            and any(_every_repository(r) for r in stmt.resources):
+        # Identity policies only: a registry policy is registry-wide by nature (AWS's own
+        # replication policy names repository/*); who it admits is ECR005's.
+        wide = next(r for r in stmt.resources if _every_repository(r))
+        for action in scoped:
+            yield f'{stmt.label} allows "{action}" on "{wide}", which matches every repository'
     elif stmt.not_resources:
         # NotResource with Allow grants on every other resource, "*" in all but name.
         for action in scoped:
