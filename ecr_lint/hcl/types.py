@@ -75,7 +75,7 @@ class TypedMap(dict):
         return (TypedMap, (dict(self), self.ctype))
 
 
-class TypeError_(EvalError):
+class ConversionError(EvalError):
     """A value that cannot be converted; the message names where in the value, never the value."""
 
 
@@ -110,16 +110,16 @@ def parse_type(expr: ast.Node, optional_ok: bool = False) -> Type:
         try:
             body = parse_hcl(f"t = {text}\n")
         except HclSyntaxError:
-            raise TypeError_("not a type") from None
+            raise ConversionError("not a type") from None
         if set(body.attributes) != {"t"}:
-            raise TypeError_("not a type")
+            raise ConversionError("not a type")
         return parse_type(body.attributes["t"].expr)
     if isinstance(expr, ast.Name):
         if expr.name in PRIMITIVES or expr.name == "any":
             return Type(expr.name)
-        raise TypeError_(f"{expr.name} is not a type")
+        raise ConversionError(f"{expr.name} is not a type")
     if not isinstance(expr, ast.Call) or expr.expand:
-        raise TypeError_("not a type")
+        raise ConversionError("not a type")
     name, args = expr.name, expr.args
     if name in ("list", "set", "map") and len(args) == 1:
         return Type(name, elem=parse_type(args[0]))
@@ -136,7 +136,7 @@ def parse_type(expr: ast.Node, optional_ok: bool = False) -> Type:
             else:
                 attrs.append((attr_name, parse_type(value), False, None))
         return Type("object", attrs=tuple(attrs))
-    raise TypeError_(f"{name}(...) is not a type")
+    raise ConversionError(f"{name}(...) is not a type")
 
 
 def _key_name(key: ast.Node) -> str:
@@ -146,7 +146,7 @@ def _key_name(key: ast.Node) -> str:
         return key.value
     if isinstance(key, ast.Template) and len(key.parts) == 1 and isinstance(key.parts[0], str):
         return key.parts[0]
-    raise TypeError_("an object type's attribute names must be names")
+    raise ConversionError("an object type's attribute names must be names")
 
 
 class _Constant:
@@ -183,7 +183,7 @@ def convert_charged(value: Any, ctype: Type, budget: Budget | None) -> Any:
 
 def convert(value: Any, ctype: Type, walk: Walk, path: str = "") -> Any:
     """The value converted to `ctype` as Terraform converts a variable's value: marks and references
-    kept, unknowns left unknown; TypeError_ when Terraform would reject it."""
+    kept, unknowns left unknown; ConversionError when Terraform would reject it."""
     if isinstance(value, Ref):
         return Ref(value.address, value.path, convert(value.value, ctype, walk, path))
     if isinstance(value, (Marked, Concealed)):
@@ -196,7 +196,7 @@ def convert(value: Any, ctype: Type, walk: Walk, path: str = "") -> Any:
     walk.visit(1)
     if kind in ("list", "set"):
         if not isinstance(value, list):
-            raise TypeError_(_at(path, f"{kind} of {ctype.elem} required"))
+            raise ConversionError(_at(path, f"{kind} of {ctype.elem} required"))
         walk.visit(len(value))
         items = [convert(v, ctype.elem, walk, f"{path}[{i}]") for i, v in enumerate(value)]
         if ctype.elem.kind == "any":
@@ -209,7 +209,7 @@ def convert(value: Any, ctype: Type, walk: Walk, path: str = "") -> Any:
         return TypedList(items, ctype)
     if kind == "map":
         if not isinstance(value, dict):
-            raise TypeError_(_at(path, f"map of {ctype.elem} required"))
+            raise ConversionError(_at(path, f"map of {ctype.elem} required"))
         if isinstance(value, ObjectValue):
             return Unknown(_at(path, "a resource object converted to a map: its computed attributes are not known"))
         walk.visit(len(value))
@@ -222,14 +222,14 @@ def convert(value: Any, ctype: Type, walk: Walk, path: str = "") -> Any:
         return TypedMap(items, ctype)
     if kind == "tuple":
         if not isinstance(value, list):
-            raise TypeError_(_at(path, "tuple required"))
+            raise ConversionError(_at(path, "tuple required"))
         if len(value) != len(ctype.items):
-            raise TypeError_(_at(path, f"tuple required with exactly {len(ctype.items)} elements"))
+            raise ConversionError(_at(path, f"tuple required with exactly {len(ctype.items)} elements"))
         walk.visit(len(value))
         return [convert(v, t, walk, f"{path}[{i}]") for i, (v, t) in enumerate(zip(value, ctype.items))]
     if kind == "object":
         if not isinstance(value, dict):
-            raise TypeError_(_at(path, "object required"))
+            raise ConversionError(_at(path, "object required"))
         walk.visit(len(ctype.attrs))
         out: dict[str, Any] = {}
         for name, attr_type, optional, default in ctype.attrs:
@@ -240,13 +240,13 @@ def convert(value: Any, ctype: Type, walk: Walk, path: str = "") -> Any:
             elif optional:
                 given = None
             else:
-                raise TypeError_(_at(path, f'attribute "{name}" is required'))
+                raise ConversionError(_at(path, f'attribute "{name}" is required'))
             if optional and plain(given) is None and not isinstance(given, (Marked, Concealed)):
                 out[name] = default
             else:
                 out[name] = convert(given, attr_type, walk, f"{path}.{name}" if path else f'attribute "{name}"')
         return out
-    raise TypeError_(_at(path, f"{ctype} is not a type ecr-lint converts"))  # not reached: parse_type's kinds
+    raise ConversionError(_at(path, f"{ctype} is not a type ecr-lint converts"))  # not reached: parse_type's kinds
 
 
 def _at(path: str, message: str) -> str:
@@ -270,12 +270,12 @@ def _primitive(value: Any, kind: str, path: str) -> Any:
             try:
                 return to_number(value)
             except EvalError:
-                raise TypeError_(_at(path, "a number is required")) from None
+                raise ConversionError(_at(path, "a number is required")) from None
     elif isinstance(value, bool):
         return value
     elif isinstance(value, str) and value in ("true", "false", "1", "0"):
         return value in ("true", "1")
-    raise TypeError_(_at(path, f"{kind} required"))
+    raise ConversionError(_at(path, f"{kind} required"))
 
 
 def _shape(value: Any) -> Any:
@@ -305,11 +305,11 @@ def _unify(items: list, kind: str, path: str) -> tuple[Any, Type]:
         return items, Type(shape) if shape in PRIMITIVES else ANY
     if shapes <= set(PRIMITIVES):
         if "string" not in shapes:
-            raise TypeError_(_at(path, f"all {kind} elements must have the same type"))
+            raise ConversionError(_at(path, f"all {kind} elements must have the same type"))
         walk = Walk()
         return [convert(v, Type("string"), walk) for v in items], Type("string")
     if any(s in PRIMITIVES for s in shapes):
-        raise TypeError_(_at(path, f"all {kind} elements must have the same type"))
+        raise ConversionError(_at(path, f"all {kind} elements must have the same type"))
     return Unknown(_at(path, f"the elements of this {kind}(any) have different types: ecr-lint does not work "
                              "out the type Terraform unifies them to")), ANY
 
@@ -398,7 +398,3 @@ def _all(results: Any) -> bool | None:
             undecided = True
     return None if undecided else True
 
-
-def holds_typed(value: Any) -> bool:
-    """A converted list, set or map at the top of a value (cheap: the common case is no)."""
-    return isinstance(plain(value), (TypedList, TypedMap))

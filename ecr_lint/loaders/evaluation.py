@@ -234,7 +234,9 @@ class ModuleInstance:
         declared = f"{os.path.relpath(decl.file, os.path.dirname(file) or '.')}:{decl.block.line}"
         error = InputError(file, line, f'invalid value for input variable "{name}": the given value is not suitable '
                                        f"for var.{name} declared at {declared}: {problem}")
-        if error not in self.loader.errors:
+        # A default the override check (override.py) already rejected is reported once, there.
+        reported = not given and any(e.message.startswith(f'variable "{name}": its default ') for e in self.config.errors)
+        if error not in self.loader.errors and not reported:
             self.loader.errors.append(error)
         return Unknown(f"var.{name}: the value does not match its type {ctype}: {problem}")
 
