@@ -91,7 +91,8 @@ def mark(value: Any) -> Any:
         marked = {mark(k): mark(v) for k, v in value.items()}
         return _same_kind(value, marked)
     if isinstance(value, list):
-        return [mark(v) for v in value]
+        marked_items = [mark(v) for v in value]
+        return value.__class__(marked_items, value.ctype) if hasattr(value, "ctype") else marked_items
     if isinstance(value, Unknown):
         partial = value.partial
         if isinstance(partial, str) and not isinstance(partial, Marked) and type(value) is Unknown \
@@ -166,4 +167,6 @@ def _same_kind(original: dict, data: dict) -> dict:
 
     if isinstance(original, ObjectValue):
         return ObjectValue(data, original.address, original.after_apply)
+    if hasattr(original, "ctype"):  # a map of a declared type (hcl/types.py) keeps it
+        return original.__class__(data, original.ctype)
     return data

@@ -536,10 +536,9 @@ class Evaluator:
                 return decided if op == "==" else not decided
         if isinstance(left, Unknown) or isinstance(right, Unknown):
             return merge_unknowns([u for u in (left, right) if isinstance(u, Unknown)])
-        if op == "==":
-            return _equal(left, right, self.budget)
-        if op == "!=":
-            return not _equal(left, right, self.budget)
+        if op in ("==", "!="):
+            equal = _equality(left, right, self.budget)
+            return equal if op == "==" else not equal
         if op == "&&":
             return to_bool(left) and to_bool(right)
         if op == "||":
@@ -746,6 +745,25 @@ def _equal(a: Any, b: Any, budget: Budget | None = None) -> bool:
     if isinstance(a, bool) != isinstance(b, bool):
         return False
     return a == b
+
+
+def _equality(a: Any, b: Any, budget: Budget) -> bool | Unknown:
+    """Terraform's ==: collections compared with their types where ecr-lint knows them (a variable's
+    value converted to its declared type, hcl/types.py); an Unknown where it cannot tell."""
+    if not isinstance(a, (dict, list)) and not isinstance(b, (dict, list)):
+        return _equal(a, b, budget)
+    from ecr_lint.hcl.types import typed_equal
+
+    walk = Walk()
+    try:
+        equal = typed_equal(a, b, walk)
+    finally:
+        walk.done(budget)
+    if equal is None:
+        return Unknown("== compares a list, set or map of a declared type with a collection whose type ecr-lint "
+                       "does not know (Terraform says false across list and tuple, or map and object, types; "
+                       "convert both sides with tolist(), toset() or tomap())")
+    return equal
 
 
 def _iterate(coll: Any) -> list[tuple[Any, Any]]:

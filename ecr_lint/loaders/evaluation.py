@@ -21,6 +21,7 @@ from ecr_lint.hcl.evaluate import (
 from ecr_lint.hcl.functions import FUNCTIONS
 from ecr_lint.graph import ResourceGraph
 from ecr_lint.hcl import syntax as ast
+from ecr_lint.hcl.types import convert_charged, type_of
 from ecr_lint.loaders.annotations import annotations_of
 from ecr_lint.loaders.calls import local_source
 from ecr_lint.loaders.files import Roots
@@ -193,21 +194,75 @@ class ModuleInstance:
         decl = self.config.variables.get(name)
         if decl is None:
             raise EvalError(f'reference to undeclared input variable "{name}"')
-        if name in self.inputs:
+        attributes = decl.block.body.attributes
+        given = name in self.inputs
+        if given and self.inputs[name] is None and "default" in attributes and not self.nullable(decl):
+            given = False  # null for a variable with `nullable = false`: Terraform takes the default
+        if given:
             value = self.inputs[name]
-        elif "default" in decl.block.body.attributes:
-            default = decl.block.body.attributes["default"]
+        elif "default" in attributes:
+            default = attributes["default"]
             with self.loader.evaluating(self.addr(f"var.{name}")):
                 value = self.eval_attr(default.expr, self.scope, f"var.{name}", _at(decl, default))
         else:
             value = Unknown(f"var.{name} has no default and no value was given", (), "${var.%s}" % name)
-        converted = _convert_variable(value, decl.block)
-        if converted is not value and self.evaluator.tainted and is_marked(value):
-            converted = self.evaluator.mark(converted)
+        converted = self.convert_variable(name, decl, value, given)
         if self.declared_sensitive(decl.block, f"var.{name}"):
             converted = self.evaluator.mark(converted)
         self.var_cache[name] = converted
         return converted
+
+    def convert_variable(self, name: str, decl: Decl, value: Any, given: bool) -> Any:
+        """The value converted to the variable's declared type as Terraform converts it (hcl/types.py);
+        one it cannot take is an input error where the value was given, and the variable unknown."""
+        ctype = type_of(decl.block)
+        if ctype is None:
+            return value  # no type, or `any`: the value as it is (no work)
+        problem = None
+        if plain(value) is None and given and not self.nullable(decl):
+            problem = "the given value is null, but this variable is not nullable (it has no default)"
+        else:
+            try:
+                return convert_charged(value, ctype, self.loader.budget)
+            except BudgetExceeded as exc:
+                self.loader.budget_exceeded(str(exc), *self.value_origin(name, decl, given))
+                return Unknown(f"var.{name}: {exc}")
+            except RecursionError:
+                problem = "the value is nested too deeply to convert"
+            except EvalError as exc:
+                problem = str(exc)
+        file, line = self.value_origin(name, decl, given)
+        declared = f"{os.path.relpath(decl.file, os.path.dirname(file) or '.')}:{decl.block.line}"
+        error = InputError(file, line, f'invalid value for input variable "{name}": the given value is not suitable '
+                                       f"for var.{name} declared at {declared}: {problem}")
+        # A default the override check (override.py) already rejected is reported once, there.
+        reported = not given and any(e.message.startswith(f'variable "{name}": its default ') for e in self.config.errors)
+        if error not in self.loader.errors and not reported:
+            self.loader.errors.append(error)
+        return Unknown(f"var.{name}: the value does not match its type {ctype}: {problem}")
+
+    def nullable(self, decl: Decl) -> bool:
+        attr = decl.block.body.attributes.get("nullable")
+        if attr is None:
+            return True
+        return plain(self.eval_attr(attr.expr, self.scope, "nullable")) is not False
+
+    def value_origin(self, name: str, decl: Decl, given: bool) -> tuple[str, int]:
+        """Where a variable's value is written: the module call's argument, the var file's line, else
+        the declaration (its default, or the variable itself for TF_VAR_ and -var)."""
+        if given and self.call is not None:
+            call, _ = self.call
+            attr = call.block.body.attributes.get(name)
+            if attr is not None:
+                return _at(call, attr)
+        if given and self.parent is None:
+            origin = self.loader.input_origins.get(name)
+            if origin and origin[0] not in ("env", "-var"):
+                return origin[0], origin[1]
+        default = decl.block.body.attributes.get("default")
+        if not given and default is not None:
+            return _at(decl, default)
+        return decl.file, decl.block.line
 
     def declared_sensitive(self, block: ast.Block, where: str) -> bool:
         """`sensitive = true` on a variable or an output."""
@@ -850,24 +905,3 @@ def _traversal_text(node: ast.Node) -> str | None:
     if isinstance(node, ast.Template) and len(node.parts) == 1 and isinstance(node.parts[0], ast.Node):
         return _traversal_text(node.parts[0])
     return None
-
-
-def _convert_variable(value: Any, block: ast.Block) -> Any:
-    """Apply the simple primitive type conversions Terraform does for input variables."""
-    type_attr = block.body.attributes.get("type")
-    if type_attr is None or not isinstance(type_attr.expr, ast.Name):
-        return value
-    inner = plain(value)
-    if isinstance(inner, Unknown) or inner is None:
-        return value
-    try:
-        if type_attr.expr.name == "number" and isinstance(inner, str):
-            return to_number(inner)
-        if type_attr.expr.name == "bool" and isinstance(inner, str) and inner in ("true", "false"):
-            return inner == "true"
-        if type_attr.expr.name == "string" and isinstance(inner, (int, float, bool)):
-            return to_string(inner)
-    except EvalError:
-        # Not quoted: the variable may be sensitive (its mark is put on after this conversion).
-        return Unknown(f"the variable's value does not match its type {type_attr.expr.name}")
-    return value
