@@ -40,7 +40,7 @@ class Config:
     environment_tags: tuple[str, ...] = ("Environment", "env", "stage")        # tag keys, any case
     environment_variables: tuple[str, ...] = ("environment", "env", "stage")
     unknown_environment: str = "production"       # production | unknown
-    unknown_values: str = "warning"               # how an unknown verdict is reported: warning | error | pass
+    unknown_values: str = "fail"                  # how an unknown verdict counts: fail (as a failure, at the rule's severity) | warning | error | pass
     required_tags: tuple[str, ...] = DEFAULT_REQUIRED_TAGS
     allowed_accounts: frozenset[str] = frozenset()
     allowed_organizations: frozenset[str] = frozenset()   # organizations ECR005 conditions may name

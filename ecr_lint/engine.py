@@ -123,7 +123,10 @@ def _result(rule: Rule, severity: Severity, address: str, file: str, line: int, 
     if status is Status.UNKNOWN:
         if config.unknown_values == "pass":
             status = Status.PASS
-        severity = Severity.ERROR if config.unknown_values == "error" else Severity.WARNING
+        # "fail" (the default): an unknown counts as the failure it may be, at the rule's severity;
+        # "error"/"warning": at that severity whatever the rule's.
+        if config.unknown_values != "fail":
+            severity = Severity.ERROR if config.unknown_values == "error" else Severity.WARNING
     return Result(rule.id, address, status, verdict.message, severity, file, line, stack, origins=origins)
 
 

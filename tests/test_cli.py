@@ -73,8 +73,11 @@ def test_var_and_var_file(tmp_path):
 
 def test_warning_threshold(tmp_path):
     stack = write(tmp_path, {"main.tf": 'variable "k" {}\nresource "aws_kms_key" "k" {\n  enable_key_rotation = var.k\n}\n'})
-    assert run(stack, "--select", "ECR010").exit_code == 0          # unknown is a warning
-    assert run(stack, "--select", "ECR010", "--fail-on", "warning").exit_code == 1
+    assert run(stack, "--select", "ECR010").exit_code == 1          # unknown fails closed: counted as the failure it may be (ECR010 is an error)
+    relaxed = write(tmp_path / "cfg", {"ecr-lint.toml": 'unknown_values = "warning"\n'})
+    config = ["--config", f"{relaxed}/ecr-lint.toml"]
+    assert run(stack, "--select", "ECR010", *config).exit_code == 0  # a warning when the config says so
+    assert run(stack, "--select", "ECR010", *config, "--fail-on", "warning").exit_code == 1
 
 
 def test_unknown_rule_id_is_a_usage_error():

@@ -99,7 +99,7 @@ def test_a_nested_config_cannot_relax_the_root_config_and_each_attempt_is_an_err
         (True, 4, "severity ECR003 = 'info' is lower than 'error'; not applied (set it in the root config)"),
         (True, 5, "environment is set only by the root config; not applied (set it in the root config)"),
         (True, 6, "exclude adds **/fileflow; not applied (set it in the root config)"),
-        (True, 7, "unknown_values = 'pass' is looser than 'warning'; not applied (set it in the root config)"),
+        (True, 7, "unknown_values = 'pass' is looser than 'fail'; not applied (set it in the root config)"),
         (True, 8, "allowed_accounts adds 999999999999; not applied (set it in the root config)"),
     }
     assert all(e["message"].startswith(f"a nested config may only tighten the root config {tmp_path / '.ecr-lint.toml'}")
@@ -134,7 +134,7 @@ def test_every_report_names_the_config_files_and_what_they_relaxed(tmp_path):
         ("severity", "severity ECR003 = info (rule default error)"),
         ("environment", "environment = 'dev'"),
         ("exclude", "exclude = **/legacy"),
-        ("unknown_values", "unknown_values = pass (default warning)"),
+        ("unknown_values", "unknown_values = pass (default fail)"),
         ("fail_on", "fail_on = never (default error)"),
         ("required_tags", "required_tags leaves out CostCenter, Environment, Lifecycle, DataClass, Service"),
     }

@@ -94,7 +94,7 @@ def test_a_condition_that_cannot_be_known_is_unknown_with_the_reason(tmp_path):
     write(tmp_path, {"main.tf": 'variable "partner" {}\n' + _policy(
         "aws_ecr_repository_policy", '{ StringEquals = { "aws:PrincipalAccount" = var.partner } }')})
     code, data = _lint(tmp_path)
-    assert code == 0
+    assert code == 1  # an unknown fails closed (unknown_values defaults to "fail": the rule's severity)
     assert _verdict(data) == ("unknown", 'policy: Statement[0] allows public principal * when aws:PrincipalAccount '
                                          '"${var.partner}", whose account is known only at plan time')
 

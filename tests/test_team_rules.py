@@ -71,7 +71,7 @@ def test_a_policy_matches_by_reference_or_by_name_and_an_unknown_name_is_unknown
           policy     = "{}"
         }
         """)
-    assert code == 0  # unknown is a warning
+    assert code == 1  # an unknown fails closed (unknown_values defaults to "fail": the rule's severity)
     assert statuses(results) == {"aws_ecr_repository.by_ref": "pass", "aws_ecr_repository.by_name": "pass",
                                  "aws_ecr_repository.maybe": "unknown"}
     assert results["aws_ecr_repository.maybe"][1] == (
