@@ -13,7 +13,7 @@ from typing import Any, Callable
 from ecr_lint.hcl import cidr, tfregex
 from ecr_lint.hcl.evaluate import (
     MAX_NUMBER_BITS, MAX_STRING, MAX_TREE, Budget, EvalError, Scope, Walk, budget_of, check_collection, check_string,
-    checked_number, contains_unknown, deep_plain, merge_unknowns, plain, symbolic, to_bool, to_number, to_string,
+    checked_number, exact_float, contains_unknown, deep_plain, merge_unknowns, plain, symbolic, to_bool, to_number, to_string,
     type_name,
 )
 from ecr_lint import sensitive
@@ -674,7 +674,7 @@ def _jsonencode(value: Any, scope: Scope) -> Any:
 def _json_number(text: str) -> int | float:
     if len(text) > 400:
         raise EvalError(f"jsondecode(): number {text[:20]}... out of range")
-    return checked_number(float(text) if any(c in text for c in ".eE") else int(text))
+    return checked_number(exact_float(text, float(text)) if any(c in text for c in ".eE") else int(text))
 
 
 def _json_constant(name: str) -> Any:

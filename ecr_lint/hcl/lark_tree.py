@@ -8,6 +8,9 @@ from typing import Any
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
+from ecr_lint.hcl.evaluate import NotExact, exact_float
+from ecr_lint.model import Unknown
+
 from ecr_lint.hcl.syntax import (
     MAX_DEPTH, Attribute, BinOp, Block, Body, Call, Cond, ForExpr, GetAttr, HclSyntaxError, Index, Lit, Name, Node,
     ObjectExpr, Splat, TupleExpr, UnOp, _assemble, _unescape, parse_template,
@@ -175,8 +178,13 @@ class _Converter:
         return Lit(int(str(tree.children[0])))
 
     def x_float_lit(self, tree: Tree) -> Node:
-        value = float(str(tree.children[0]))
-        return Lit(int(value) if value.is_integer() and "e" not in str(tree.children[0]).lower() else value)
+        text = str(tree.children[0])
+        value = float(text)
+        try:
+            exact_float(text, value)
+        except NotExact as exc:  # 0.1: evaluating it is unknown, not a near number
+            return Lit(Unknown(str(exc)))
+        return Lit(int(value) if value.is_integer() and "e" not in text.lower() else value)
 
     def x_literal_value(self, tree: Tree) -> Node:
         return Lit({"true": True, "false": False, "null": None}[str(tree.children[0])])
