@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import math
 import os
 import re
+import unicodedata
 from typing import Any, Callable
 
 from ecr_lint.hcl import cidr, tfregex
 from ecr_lint.hcl.evaluate import (
-    MAX_NUMBER_BITS, MAX_STRING, MAX_TREE, Budget, EvalError, Scope, Walk, budget_of, check_collection, check_string,
+    MAX_NUMBER_BITS, MAX_STRING, MAX_TREE, Budget, EvalError, NotExact, Scope, Walk, budget_of, check_collection, check_string,
     checked_number, exact_float, contains_unknown, deep_plain, merge_unknowns, plain, symbolic, to_bool, to_number, to_string,
     type_name,
 )
@@ -207,9 +209,37 @@ def _values(m: Any) -> Any:
     return [m[k] for k in sorted(m)]
 
 
+# Characters that may join a neighbour into one grapheme cluster (Terraform counts clusters, not
+# code points): marks, format characters (ZWJ, prepend), unassigned ones, and the letters of the
+# Unicode grapheme rules that are none of those (Hangul jamo, regional indicators, emoji modifiers,
+# Thai/Lao AM, prepending letters).
+_JOINING_CATEGORIES = frozenset({"Mn", "Mc", "Me", "Cf", "Cn", "Co", "Cs"})
+_JOINING_RANGES = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF), (0x1F1E6, 0x1F1FF), (0x1F3FB, 0x1F3FF),
+                   (0xFF9E, 0xFF9F), (0x0E33, 0x0E33), (0x0EB3, 0x0EB3), (0x0D4E, 0x0D4E), (0x111C2, 0x111C3),
+                   (0x1193F, 0x1193F), (0x11941, 0x11941), (0x11A3A, 0x11A3A), (0x11A84, 0x11A89), (0x11D46, 0x11D46),
+                   (0x11F02, 0x11F02))
+
+
+@functools.lru_cache(maxsize=4096)
+def _joins(ch: str) -> bool:
+    code = ord(ch)
+    return unicodedata.category(ch) in _JOINING_CATEGORIES or any(lo <= code <= hi for lo, hi in _JOINING_RANGES)
+
+
+def _clusters(text: str, fname: str) -> str:
+    """`text` if each of its code points is a grapheme cluster of its own (then counting, slicing and
+    reversing code points is what Terraform does with clusters); else NotExact."""
+    if (text.isascii() or not any(_joins(c) for c in text)) and "\r\n" not in text:
+        return text
+    raise NotExact(f"{fname}(): the string has combining or joining characters (Terraform counts grapheme "
+                   "clusters, which ecr-lint does not evaluate)")
+
+
 @function("length", light=True)
 def _length(value: Any) -> Any:
-    if isinstance(value, (list, dict, str)):
+    if isinstance(value, str):
+        return len(_clusters(value, "length"))
+    if isinstance(value, (list, dict)):
         return len(value)
     raise EvalError(f"length(): cannot take the length of {type_name(value)}")
 
@@ -466,14 +496,36 @@ def _split(sep: Any, text: Any) -> Any:
     return text.split(sep)
 
 
+# Go maps case one character at a time (Unicode's simple mappings): upper("ß") is "ß", lower("İ") is
+# "i", and a final sigma stays σ. Python's full mappings differ only where they give several characters.
+_SIMPLE_LOWER = {"\u0130": "i"}  # the one character whose full lowercase is several characters
+
+
+@functools.lru_cache(maxsize=4096)
+def _upper_char(ch: str) -> str:
+    upper = ch.upper()
+    if len(upper) == 1:
+        return upper
+    title = ch.title()  # ᾀ: its simple uppercase is its titlecase ᾈ; ß, ﬀ have none and stay
+    return title if len(title) == 1 else ch
+
+
+@functools.lru_cache(maxsize=4096)
+def _lower_char(ch: str) -> str:
+    lower = ch.lower()
+    return lower if len(lower) == 1 else _SIMPLE_LOWER.get(ch, ch)
+
+
 @function("lower")
 def _lower(text: Any) -> Any:
-    return to_string(text).lower()
+    text = to_string(text)
+    return text.lower() if text.isascii() else "".join(map(_lower_char, text))
 
 
 @function("upper")
 def _upper(text: Any) -> Any:
-    return to_string(text).upper()
+    text = to_string(text)
+    return text.upper() if text.isascii() else "".join(map(_upper_char, text))
 
 
 @function("title")
@@ -535,7 +587,7 @@ def _strcontains(text: Any, sub: Any) -> Any:
 
 @function("substr")
 def _substr(text: Any, offset: Any, length: Any) -> Any:
-    text = to_string(text)
+    text = _clusters(to_string(text), "substr")
     start = int(to_number(offset))
     if start < 0:
         start += len(text)
@@ -545,7 +597,7 @@ def _substr(text: Any, offset: Any, length: Any) -> Any:
 
 @function("strrev")
 def _strrev(text: Any) -> Any:
-    return to_string(text)[::-1]
+    return _clusters(to_string(text), "strrev")[::-1]
 
 
 @function("indent")
@@ -577,7 +629,17 @@ def _encoded(value: Any, budget: Budget | None, sort_keys: bool = False) -> str:
     data = deep_plain(value, walk=walk)
     walk.done(budget)
     check_string(walk.encoded_size())
-    return json.dumps(data, sort_keys=sort_keys, separators=(",", ":") if sort_keys else (", ", ": "))
+    return _go_json(json.dumps(data, sort_keys=sort_keys, ensure_ascii=False,
+                               separators=(",", ":") if sort_keys else (", ", ": ")))
+
+
+_GO_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_JSON_ESCAPED = re.compile("[<>&\u2028\u2029]")
+
+
+def _go_json(text: str) -> str:
+    """JSON text as Go's json.Marshal writes it: non-ASCII as is; <, >, &, U+2028, U+2029 escaped."""
+    return _GO_JSON_ESCAPED.sub(lambda m: _GO_JSON_ESCAPES[m.group()], text) if _GO_JSON_ESCAPED.search(text) else text
 
 
 @function("format")
@@ -615,20 +677,37 @@ def _format(spec: Any, *args: Any, scope: Scope) -> Any:
         check_string(size + width_n)  # %999999999d: before padding
         if precision and (len(precision) > 3 or int(precision) > 300):
             raise EvalError(f"format(): precision {precision[:10]} is too large")
-        if verb in ("s", "v"):
-            text = to_string(value) if not isinstance(value, (list, dict)) else _encoded(value, budget)
+        if verb == "v" and flags == "#":  # %#v: the value as JSON
+            text, flags = _encoded(value, budget, sort_keys=True), ""
+        elif verb in ("s", "v"):
+            text = to_string(value) if not isinstance(value, (list, dict)) else _encoded(value, budget, sort_keys=True)
+            if precision and verb == "s":  # Go: %.2s keeps 2 characters; %v ignores a precision
+                text = text[:int(precision)]
         elif verb == "q":
-            text = json.dumps(to_string(value))
+            text = to_string(value)
+            text = _go_json(json.dumps(text[:int(precision)] if precision else text, ensure_ascii=False))
         elif verb == "d":
-            text = str(int(to_number(value)))
-        elif verb in ("f", "e", "g"):
-            text = ("%" + (f".{precision}" if precision else "") + verb) % to_number(value)
+            number = to_number(value)
+            if number != int(number):
+                raise EvalError(f"format(): unsupported value for %d: {number} is not a whole number")
+            text = f"{int(number):+d}" if "+" in flags else str(int(number))
+        elif verb in ("f", "e") and not flags.strip("-0"):
+            number = to_number(value)
+            if isinstance(number, int) and abs(number) > 2**53:
+                raise NotExact("format(): a number this large is not formatted exactly by ecr-lint")
+            text = ("%" + (f".{precision}" if precision else "") + verb) % number
         elif verb == "t":
             text = "true" if to_bool(value) else "false"
-        elif verb in ("x", "X", "o", "b"):
+            width_n = 0  # Terraform ignores a width for %t
+        elif verb in ("x", "X", "o", "b") and not flags.strip("-0"):
             text = format(int(to_number(value)), verb)
+        elif verb in ("g", "G", "e", "E", "f", "F", "x", "X", "o", "b"):
+            # Go's %g is not C's, nor are Go's flags '#', ' ', '+' on these verbs: not guessed
+            raise NotExact(f"format(): %{flags}{verb} is not evaluated by ecr-lint")
         else:
             raise EvalError(f"format(): unsupported verb %{verb}")
+        if flags.strip("-0+"):
+            raise NotExact(f"format(): the flags {flags!r} are not evaluated by ecr-lint")
         if width_n:
             text = text.ljust(width_n) if "-" in flags else text.rjust(width_n, "0" if "0" in flags else " ")
         out.append(text)
@@ -665,7 +744,7 @@ def _jsonencode(value: Any, scope: Scope) -> Any:
         data = symbolic(value, walk=walk)
         walk.done(budget)
         check_string(walk.encoded_size())
-        partial = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        partial = _go_json(json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
         budget.build(len(partial))
         return Unknown(unknown.reason, unknown.refs, partial)
     return _encoded(value, budget, sort_keys=True)
@@ -708,9 +787,9 @@ def _base64decode(text: Any) -> Any:
 
 @function("urlencode")
 def _urlencode(text: Any) -> Any:
-    from urllib.parse import quote
+    from urllib.parse import quote_plus
 
-    return quote(to_string(text), safe="")
+    return quote_plus(to_string(text), safe="")  # Go's url.QueryEscape: a space is "+"
 
 
 for _algo in ("md5", "sha1", "sha256", "sha512"):
