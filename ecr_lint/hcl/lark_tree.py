@@ -13,7 +13,8 @@ from ecr_lint.model import Unknown
 
 from ecr_lint.hcl.syntax import (
     MAX_DEPTH, Attribute, BinOp, Block, Body, Call, Cond, ForExpr, GetAttr, HclSyntaxError, Index, Lit, Name, Node,
-    ObjectExpr, Splat, TupleExpr, UnOp, _assemble, _unescape, parse_template,
+    ObjectExpr, Splat, TupleExpr, UnOp, STRIP_AFTER, STRIP_BEFORE, _assemble, _strip, _unescape, merged_literals,
+    parse_template,
 )
 
 
@@ -306,8 +307,14 @@ class _Converter:
             elif inner.data == "interpolation":
                 flat.append(self.expr(_kids(inner)[0]))
             else:
+                strips = [k for k in inner.children if isinstance(k, Token) and k.type == "STRIP_MARKER"]
+                before = bool(strips) and inner.children[1] is strips[0]
+                if before:
+                    flat.append(STRIP_BEFORE)
                 flat.append(self.directive(inner))
-        return _assemble(flat, _line(tree))
+                if len(strips) > int(before):
+                    flat.append(STRIP_AFTER)
+        return _assemble(_strip(merged_literals(flat)), _line(tree))
 
     def directive(self, tree: Tree) -> tuple:
         kind = tree.data
@@ -326,12 +333,7 @@ class _Converter:
         marker = match.group(1)
         body = raw[match.end():]
         body = re.sub(r"[ \t]*" + re.escape(marker) + r"\r?\n?$", "", body)
-        if trim:
-            lines = body.split("\n")
-            indents = [len(l) - len(l.lstrip(" \t")) for l in lines if l.strip()]
-            cut = min(indents) if indents else 0
-            body = "\n".join(l[cut:] for l in lines)
-        return parse_template(body, line)
+        return parse_template(body, line, flush=trim)
 
 
 def _line(tree: Any) -> int:
