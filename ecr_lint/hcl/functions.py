@@ -12,7 +12,7 @@ import re
 import unicodedata
 from typing import Any, Callable
 
-from ecr_lint.hcl import cidr, tfregex
+from ecr_lint.hcl import cidr, tfregex, timefuncs
 from ecr_lint.hcl.evaluate import (
     MAX_NUMBER_BITS, MAX_STRING, MAX_TREE, Budget, EvalError, NotExact, Scope, Walk, budget_of, check_collection, check_string,
     checked_number, exact_float, contains_unknown, deep_plain, merge_unknowns, plain, symbolic, to_bool, to_number, to_string,
@@ -27,10 +27,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
 # Terraform functions we deliberately do not evaluate: their result is Unknown, not an error.
 NOT_EVALUATED = {
-    "timestamp", "uuid", "uuidv5", "bcrypt", "plantimestamp", "timeadd", "timecmp", "formatdate",
-    "filebase64", "filebase64sha256",
-    "filemd5", "filesha1", "filesha256", "filesha512",
-    "rsadecrypt", "textdecodebase64", "textencodebase64", "base64gzip", "pathexpand", "templatestring",
+    "timestamp", "uuid", "uuidv5", "bcrypt", "plantimestamp", "timecmp",
+    "rsadecrypt", "textdecodebase64", "base64gzip", "pathexpand", "templatestring",
     "ephemeralasnull", "issensitive", "uuidv4",
 }
 
@@ -918,6 +916,73 @@ def _read(path: str, scope: Scope) -> Any:
         raise EvalError(f"cannot read file {path!r}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise EvalError(f"file {path!r} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _read_bytes(path: str, fname: str, scope: Scope) -> Any:
+    """A file's bytes through the same reading gate as file()."""
+    from ecr_lint.loaders.files import Refused
+
+    files = getattr(scope.context, "files", None)
+    if files is None:
+        return Unknown(f"{fname}() reads no file here (a .tfvars file holds constants)")
+    try:
+        return files.read_bytes(path, MAX_FILE_BYTES)
+    except Refused as exc:
+        return Unknown(f"file {path!r}: {exc}")
+    except FileNotFoundError:
+        raise EvalError(f"file {path!r} does not exist") from None
+    except OSError as exc:
+        raise EvalError(f"cannot read file {path!r}: {exc.strerror}") from None
+
+
+def _file_digest(fname: str, digest: Callable[[bytes], str]) -> None:
+    def read(path: Any, scope: Scope) -> Any:
+        data = _read_bytes(to_string(path), fname, scope)
+        if isinstance(data, Unknown):
+            return data
+        budget_of(scope).scan(len(data))
+        return digest(data)
+
+    function(fname)(read)
+
+
+_file_digest("filebase64", lambda data: base64.b64encode(data).decode())
+for _algo in ("md5", "sha1", "sha256", "sha512"):
+    _file_digest(f"file{_algo}", lambda data, _algo=_algo: hashlib.new(_algo, data).hexdigest())
+for _algo in ("sha256", "sha512"):
+    _file_digest(f"filebase64{_algo}", lambda data, _algo=_algo: base64.b64encode(hashlib.new(_algo, data).digest()).decode())
+
+
+@function("formatdate")
+def _formatdate(spec: Any, timestamp: Any) -> Any:
+    return timefuncs.formatdate(to_string(spec), to_string(timestamp))
+
+
+@function("timeadd")
+def _timeadd(timestamp: Any, duration: Any) -> Any:
+    return timefuncs.timeadd(to_string(timestamp), to_string(duration))
+
+
+# Encodings checked against terraform console (Go's IANA index), by Python codec name. Another
+# name Terraform may know (Shift_JIS, GBK...) is unknown here rather than guessed; "UTF8" is not one.
+_TEXT_ENCODINGS = {
+    "utf-8": "utf-8", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be",
+    "iso-8859-1": "latin-1", "latin1": "latin-1", "windows-1252": "cp1252", "us-ascii": "ascii",
+}
+
+
+@function("textencodebase64")
+def _textencodebase64(text: Any, encoding: Any) -> Any:
+    text, name = to_string(text), to_string(encoding)
+    codec = _TEXT_ENCODINGS.get(name.lower())
+    if codec is None:
+        raise NotExact(f"textencodebase64(): the encoding {name[:40]!r} is not evaluated by ecr-lint")
+    try:
+        data = text.encode(codec)
+    except UnicodeEncodeError:
+        raise EvalError(f"textencodebase64(): the given string contains characters that cannot be represented in "
+                        f"{name[:40]}") from None
+    return base64.b64encode(data).decode()
 
 
 @function("templatefile", lazy_unknown=True)
