@@ -469,7 +469,7 @@ class Evaluator:
         size = sum(len(p) for p in pieces)
         check_string(size)  # before building it
         self.budget.build(size)
-        return self._marked_if("".join(pieces), *marks)
+        return self._marked_if(ast.nfc("".join(pieces)), *marks)
 
     def _render_into(self, parts: tuple, scope: Scope, out: list, marks: list) -> None:
         for part in parts:

@@ -13,6 +13,7 @@ import unicodedata
 from typing import Any, Callable
 
 from ecr_lint.hcl import cidr, tfregex, timefuncs
+from ecr_lint.hcl.syntax import nfc
 from ecr_lint.hcl.evaluate import (
     MAX_NUMBER_BITS, MAX_STRING, MAX_TREE, Budget, EvalError, NotExact, Scope, Walk, budget_of, check_collection, check_string,
     checked_number, exact_float, contains_unknown, deep_plain, merge_unknowns, plain, symbolic, to_bool, to_number, to_string,
@@ -67,7 +68,7 @@ def function(name: str, lazy_unknown: bool = False, light: bool = False):
                 checked_number(result)
             elif budget is not None:
                 budget.built(result)
-            return result
+            return nfc(result) if type(result) is str else result
 
         FUNCTIONS[name] = call
         return impl

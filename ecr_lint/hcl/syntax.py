@@ -8,6 +8,7 @@ The AST is made of plain tuples-like dataclasses, cheap to build and to pickle.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +209,13 @@ def _unescape(text: str) -> str:
     return "".join(out)
 
 
+def nfc(text: str) -> str:
+    """Terraform's strings are in Unicode normal form C ("e\u0301" is "\u00e9": one character)."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
 def _assemble(flat: list, line: int) -> Node:
     """Nest flat template parts (strings, nodes, directive markers) into a Template."""
     stack: list[tuple[tuple, list]] = [(("root",), [])]
@@ -243,7 +251,7 @@ def _assemble(flat: list, line: int) -> Node:
     if not parts:
         return Lit("")
     if all(isinstance(p, str) for p in parts):
-        return Lit("".join(parts))
+        return Lit(nfc("".join(parts)))
     return Template(tuple(parts))
 
 
