@@ -902,25 +902,17 @@ def _file(path: Any, scope: Scope) -> Any:
 def _read(path: str, scope: Scope) -> Any:
     """A file's text through the reading gate: outside the tree, not a regular file or too large
     is Unknown with the reason (ecr-lint does not read it); missing or not UTF-8 is Terraform's error."""
-    from ecr_lint.loaders.files import Refused
-
-    files = getattr(scope.context, "files", None)
-    if files is None:
-        return Unknown("file() reads no file here (a .tfvars file holds constants)")
+    data = _read_bytes(path, "file", scope)
+    if isinstance(data, Unknown):
+        return data
     try:
-        return files.read_text(path, MAX_FILE_BYTES)
-    except Refused as exc:
-        return Unknown(f"file {path!r}: {exc}")
-    except FileNotFoundError:
-        raise EvalError(f"file {path!r} does not exist") from None
-    except OSError as exc:
-        raise EvalError(f"cannot read file {path!r}: {exc.strerror}") from None
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EvalError(f"file {path!r} is not UTF-8 text (byte {exc.start})") from None
 
 
 def _read_bytes(path: str, fname: str, scope: Scope) -> Any:
-    """A file's bytes through the same reading gate as file()."""
+    """A file's bytes through the reading gate (see _read)."""
     from ecr_lint.loaders.files import Refused
 
     files = getattr(scope.context, "files", None)
