@@ -1023,17 +1023,28 @@ def _signum(n: Any) -> Any:
 
 @function("pow")
 def _pow(a: Any, b: Any) -> Any:
+    # Terraform computes pow() and log() with Go's float64 math, and arithmetic on such a number does
+    # not keep 512 bits (pow(2, 60) % 7 is 0 there): only results a float64 holds exactly, whole
+    # below 2^53, or a square root (correctly rounded in both) are evaluated.
     base, exponent = to_number(a), to_number(b)
     if isinstance(base, int) and isinstance(exponent, int) and exponent >= 0:
         if abs(base) > 1 and exponent * math.log2(abs(base)) > MAX_NUMBER_BITS + 1:
-            raise EvalError(f"pow(): the result is out of range (more than {MAX_NUMBER_BITS} bits)")  # before computing it
-        return base ** exponent
-    return math.pow(base, exponent)  # OverflowError, ValueError: EvalError
+            raise NotExact(f"pow(): the result is out of range (more than {MAX_NUMBER_BITS} bits)")  # +Inf in Terraform
+        result = base ** exponent
+        if abs(result) >= 2**53:
+            raise NotExact("pow(): Terraform keeps a result of 2^53 or more as a 64-bit float, which ecr-lint "
+                           "does not evaluate")
+        return result
+    if exponent == 0.5 and base >= 0:
+        return math.sqrt(base)
+    raise NotExact("pow(): a fractional or negative exponent is computed by Go's math library, not evaluated by "
+                   "ecr-lint")
 
 
 @function("log")
 def _log(n: Any, base: Any) -> Any:
-    return math.log(to_number(n), to_number(base))
+    math.log(to_number(n), to_number(base))  # ValueError (domain): an error in Terraform too
+    raise NotExact("log() is computed by Go's math library, not evaluated by ecr-lint")
 
 
 @function("parseint")
