@@ -746,6 +746,8 @@ def _exact_arithmetic(op: str, a: int | float, b: int | float) -> int | float:
             remainder = abs(a) % abs(b)  # exact for large integers; the sign of the dividend, like fmod
             return remainder if a >= 0 else -remainder
         return math.fmod(a, b)  # exact for exact operands (IEEE remainder is never rounded)
+    if op == "/" and type(a) is int and type(b) is int and b and not a % b:
+        return checked_number(a // b)  # the common whole quotient, without fractions
     x, y = Fraction(a), Fraction(b)
     if op == "/":
         if y == 0:
