@@ -8,6 +8,7 @@ attribute: the reference is kept (it is a graph edge) together with its value.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any, Callable
 
 from ecr_lint.hcl import syntax as ast
@@ -41,6 +42,11 @@ MARK_FUNCTIONS = frozenset({"sensitive", "nonsensitive"})
 
 class EvalError(Exception):
     """What Terraform itself would reject (a type error, a missing key)."""
+
+
+class NotExact(EvalError):
+    """ecr-lint cannot compute this value exactly as Terraform does: the value is unknown, never a
+    guess (try() and can() do not absorb it: Terraform would not fail there)."""
 
 
 class BudgetExceeded(EvalError):
@@ -120,9 +126,9 @@ def checked_number(value: int | float) -> int | float:
     """A number ecr-lint can represent: finite, integers within 2^512 (else an EvalError -> Unknown)."""
     if isinstance(value, float):
         if value != value or value in (math.inf, -math.inf):
-            raise EvalError("number out of range (overflow)")
+            raise NotExact("number out of range (overflow)")
     elif isinstance(value, int) and value.bit_length() > MAX_NUMBER_BITS:
-        raise EvalError(f"number out of range (more than {MAX_NUMBER_BITS} bits)")
+        raise NotExact(f"number out of range (more than {MAX_NUMBER_BITS} bits)")
     return value
 
 
@@ -280,6 +286,15 @@ def to_string(value: Any) -> str:
     raise EvalError(f"cannot convert {type_name(value)} to string")
 
 
+def exact_float(text: str, value: float) -> float:
+    """`value`, parsed from the decimal `text`, if it is exactly that number (Terraform keeps 512
+    bits: 0.1 in a 64-bit float is another number, so it compares and rounds differently)."""
+    if math.isfinite(value) and Fraction(text) != Fraction(value):
+        raise NotExact(f"the number {text[:40]} is not exact in ecr-lint's 64-bit floats (Terraform computes "
+                       "with 512 bits)")
+    return value
+
+
 def to_number(value: Any) -> int | float:
     value = plain(value)
     if isinstance(value, bool):
@@ -296,7 +311,7 @@ def to_number(value: Any) -> int | float:
             number = float(text)
         except ValueError:
             raise EvalError(f"{value!r} is not a number") from None
-        return checked_number(number)
+        return checked_number(exact_float(text, number))
     raise EvalError(f"{type_name(value)} is not a number")
 
 
@@ -454,7 +469,7 @@ class Evaluator:
         size = sum(len(p) for p in pieces)
         check_string(size)  # before building it
         self.budget.build(size)
-        return self._marked_if("".join(pieces), *marks)
+        return self._marked_if(ast.nfc("".join(pieces)), *marks)
 
     def _render_into(self, parts: tuple, scope: Scope, out: list, marks: list) -> None:
         for part in parts:
@@ -545,10 +560,12 @@ class Evaluator:
             return to_bool(left) or to_bool(right)
         a, b = to_number(left), to_number(right)
         if op in _ARITHMETIC:
+            if type(a) is not int or type(b) is not int:
+                return _exact_arithmetic(op, a, b)
             try:
                 return checked_number(_ARITHMETIC[op](a, b))
             except (OverflowError, ValueError) as exc:  # float overflow, int too large for a float
-                raise EvalError(f"number out of range ({exc})") from None
+                raise NotExact(f"number out of range ({exc})") from None
         if op == "<":
             return a < b
         if op == ">":
@@ -640,7 +657,7 @@ class Evaluator:
             return func(*unmarked, scope=scope)
         try:
             return self._remark(func(*unmarked, scope=scope))
-        except BudgetExceeded:
+        except (BudgetExceeded, NotExact):
             raise
         except EvalError:  # its message may quote the (plain) argument
             raise EvalError(f"{name}() cannot take this sensitive argument") from None
@@ -649,7 +666,7 @@ class Evaluator:
         for arg in node.args:
             try:
                 value = self.eval(arg, scope)
-            except BudgetExceeded:
+            except (BudgetExceeded, NotExact):
                 raise  # ecr-lint's limit, not a Terraform error that try()/can() may absorb
             except EvalError:
                 continue
@@ -718,25 +735,42 @@ def _refined_equality(left: Any, right: Any) -> bool | None:
     return None
 
 
-def _divide(a: int | float, b: int | float) -> int | float:
-    if b == 0:
-        raise EvalError("division by zero")
-    result = a / b
-    return int(result) if result.is_integer() else result
-
-
-def _modulo(a: int | float, b: int | float) -> int | float:
-    if b == 0:
-        raise EvalError("modulo by zero")
-    if isinstance(a, float) or isinstance(b, float):
-        return math.fmod(a, b)
-    remainder = abs(a) % abs(b)  # exact for large integers; the sign of the dividend, like fmod
-    return remainder if a >= 0 else -remainder
+def _exact_arithmetic(op: str, a: int | float, b: int | float) -> int | float:
+    """Arithmetic with a fraction or a division: the exact result when a 64-bit float holds it (then
+    it is Terraform's 512-bit result too, as every operand is exact), else NotExact."""
+    if op == "%":
+        if b == 0:
+            return a  # Terraform: 5 % 0 is 5
+        if type(a) is int and type(b) is int:
+            remainder = abs(a) % abs(b)  # exact for large integers; the sign of the dividend, like fmod
+            return remainder if a >= 0 else -remainder
+        return math.fmod(a, b)  # exact for exact operands (IEEE remainder is never rounded)
+    if op == "/" and type(a) is int and type(b) is int and b and not a % b:
+        return checked_number(a // b)  # the common whole quotient, without fractions
+    x, y = Fraction(a), Fraction(b)
+    if op == "/":
+        if y == 0:
+            if x == 0:
+                raise EvalError("can't divide zero by zero")
+            raise NotExact("division by zero: Terraform gives an infinity, which ecr-lint does not represent")
+        result = x / y
+    else:
+        result = x + y if op == "+" else x - y if op == "-" else x * y
+    if result.denominator == 1:
+        return checked_number(int(result))
+    try:
+        number = float(result)
+    except OverflowError:
+        raise NotExact("number out of range (overflow)") from None
+    if Fraction(number) != result:
+        raise NotExact(f"{a} {op} {b} is not exact in ecr-lint's 64-bit floats (Terraform computes with 512 bits)")
+    return number
 
 
 _NUMBER_TYPES = (int, float)
-_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": _divide, "%": _modulo,
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {  # integers, exact: fractions go to _exact_arithmetic
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: _exact_arithmetic("/", a, b), "%": lambda a, b: _exact_arithmetic("%", a, b),
 }
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import math
 import os
 import re
+import unicodedata
 from typing import Any, Callable
 
-from ecr_lint.hcl import cidr, tfregex
+from ecr_lint.hcl import cidr, tfregex, timefuncs
+from ecr_lint.hcl.syntax import nfc
 from ecr_lint.hcl.evaluate import (
-    MAX_NUMBER_BITS, MAX_STRING, MAX_TREE, Budget, EvalError, Scope, Walk, budget_of, check_collection, check_string,
-    checked_number, contains_unknown, deep_plain, merge_unknowns, plain, symbolic, to_bool, to_number, to_string,
+    MAX_NUMBER_BITS, MAX_STRING, MAX_TREE, Budget, EvalError, NotExact, Scope, Walk, budget_of, check_collection, check_string,
+    checked_number, exact_float, contains_unknown, deep_plain, merge_unknowns, plain, symbolic, to_bool, to_number, to_string,
     type_name,
 )
 from ecr_lint import sensitive
@@ -25,10 +28,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
 # Terraform functions we deliberately do not evaluate: their result is Unknown, not an error.
 NOT_EVALUATED = {
-    "timestamp", "uuid", "uuidv5", "bcrypt", "plantimestamp", "timeadd", "timecmp", "formatdate",
-    "filebase64", "filebase64sha256",
-    "filemd5", "filesha1", "filesha256", "filesha512",
-    "rsadecrypt", "textdecodebase64", "textencodebase64", "base64gzip", "pathexpand", "templatestring",
+    "timestamp", "uuid", "uuidv5", "bcrypt", "plantimestamp", "timecmp",
+    "rsadecrypt", "textdecodebase64", "base64gzip", "pathexpand", "templatestring",
     "ephemeralasnull", "issensitive", "uuidv4",
 }
 
@@ -67,7 +68,7 @@ def function(name: str, lazy_unknown: bool = False, light: bool = False):
                 checked_number(result)
             elif budget is not None:
                 budget.built(result)
-            return result
+            return nfc(result) if type(result) is str else result
 
         FUNCTIONS[name] = call
         return impl
@@ -207,9 +208,37 @@ def _values(m: Any) -> Any:
     return [m[k] for k in sorted(m)]
 
 
+# Characters that may join a neighbour into one grapheme cluster (Terraform counts clusters, not
+# code points): marks, format characters (ZWJ, prepend), unassigned ones, and the letters of the
+# Unicode grapheme rules that are none of those (Hangul jamo, regional indicators, emoji modifiers,
+# Thai/Lao AM, prepending letters).
+_JOINING_CATEGORIES = frozenset({"Mn", "Mc", "Me", "Cf", "Cn", "Co", "Cs"})
+_JOINING_RANGES = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF), (0x1F1E6, 0x1F1FF), (0x1F3FB, 0x1F3FF),
+                   (0xFF9E, 0xFF9F), (0x0E33, 0x0E33), (0x0EB3, 0x0EB3), (0x0D4E, 0x0D4E), (0x111C2, 0x111C3),
+                   (0x1193F, 0x1193F), (0x11941, 0x11941), (0x11A3A, 0x11A3A), (0x11A84, 0x11A89), (0x11D46, 0x11D46),
+                   (0x11F02, 0x11F02))
+
+
+@functools.lru_cache(maxsize=4096)
+def _joins(ch: str) -> bool:
+    code = ord(ch)
+    return unicodedata.category(ch) in _JOINING_CATEGORIES or any(lo <= code <= hi for lo, hi in _JOINING_RANGES)
+
+
+def _clusters(text: str, fname: str) -> str:
+    """`text` if each of its code points is a grapheme cluster of its own (then counting, slicing and
+    reversing code points is what Terraform does with clusters); else NotExact."""
+    if (text.isascii() or not any(_joins(c) for c in text)) and "\r\n" not in text:
+        return text
+    raise NotExact(f"{fname}(): the string has combining or joining characters (Terraform counts grapheme "
+                   "clusters, which ecr-lint does not evaluate)")
+
+
 @function("length", light=True)
 def _length(value: Any) -> Any:
-    if isinstance(value, (list, dict, str)):
+    if isinstance(value, str):
+        return len(_clusters(value, "length"))
+    if isinstance(value, (list, dict)):
         return len(value)
     raise EvalError(f"length(): cannot take the length of {type_name(value)}")
 
@@ -466,14 +495,36 @@ def _split(sep: Any, text: Any) -> Any:
     return text.split(sep)
 
 
+# Go maps case one character at a time (Unicode's simple mappings): upper("ß") is "ß", lower("İ") is
+# "i", and a final sigma stays σ. Python's full mappings differ only where they give several characters.
+_SIMPLE_LOWER = {"\u0130": "i"}  # the one character whose full lowercase is several characters
+
+
+@functools.lru_cache(maxsize=4096)
+def _upper_char(ch: str) -> str:
+    upper = ch.upper()
+    if len(upper) == 1:
+        return upper
+    title = ch.title()  # ᾀ: its simple uppercase is its titlecase ᾈ; ß, ﬀ have none and stay
+    return title if len(title) == 1 else ch
+
+
+@functools.lru_cache(maxsize=4096)
+def _lower_char(ch: str) -> str:
+    lower = ch.lower()
+    return lower if len(lower) == 1 else _SIMPLE_LOWER.get(ch, ch)
+
+
 @function("lower")
 def _lower(text: Any) -> Any:
-    return to_string(text).lower()
+    text = to_string(text)
+    return text.lower() if text.isascii() else "".join(map(_lower_char, text))
 
 
 @function("upper")
 def _upper(text: Any) -> Any:
-    return to_string(text).upper()
+    text = to_string(text)
+    return text.upper() if text.isascii() else "".join(map(_upper_char, text))
 
 
 @function("title")
@@ -535,7 +586,7 @@ def _strcontains(text: Any, sub: Any) -> Any:
 
 @function("substr")
 def _substr(text: Any, offset: Any, length: Any) -> Any:
-    text = to_string(text)
+    text = _clusters(to_string(text), "substr")
     start = int(to_number(offset))
     if start < 0:
         start += len(text)
@@ -545,7 +596,7 @@ def _substr(text: Any, offset: Any, length: Any) -> Any:
 
 @function("strrev")
 def _strrev(text: Any) -> Any:
-    return to_string(text)[::-1]
+    return _clusters(to_string(text), "strrev")[::-1]
 
 
 @function("indent")
@@ -577,7 +628,17 @@ def _encoded(value: Any, budget: Budget | None, sort_keys: bool = False) -> str:
     data = deep_plain(value, walk=walk)
     walk.done(budget)
     check_string(walk.encoded_size())
-    return json.dumps(data, sort_keys=sort_keys, separators=(",", ":") if sort_keys else (", ", ": "))
+    return _go_json(json.dumps(data, sort_keys=sort_keys, ensure_ascii=False,
+                               separators=(",", ":") if sort_keys else (", ", ": ")))
+
+
+_GO_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_JSON_ESCAPED = re.compile("[<>&\u2028\u2029]")
+
+
+def _go_json(text: str) -> str:
+    """JSON text as Go's json.Marshal writes it: non-ASCII as is; <, >, &, U+2028, U+2029 escaped."""
+    return _GO_JSON_ESCAPED.sub(lambda m: _GO_JSON_ESCAPES[m.group()], text) if _GO_JSON_ESCAPED.search(text) else text
 
 
 @function("format")
@@ -615,20 +676,37 @@ def _format(spec: Any, *args: Any, scope: Scope) -> Any:
         check_string(size + width_n)  # %999999999d: before padding
         if precision and (len(precision) > 3 or int(precision) > 300):
             raise EvalError(f"format(): precision {precision[:10]} is too large")
-        if verb in ("s", "v"):
-            text = to_string(value) if not isinstance(value, (list, dict)) else _encoded(value, budget)
+        if verb == "v" and flags == "#":  # %#v: the value as JSON
+            text, flags = _encoded(value, budget, sort_keys=True), ""
+        elif verb in ("s", "v"):
+            text = to_string(value) if not isinstance(value, (list, dict)) else _encoded(value, budget, sort_keys=True)
+            if precision and verb == "s":  # Go: %.2s keeps 2 characters; %v ignores a precision
+                text = text[:int(precision)]
         elif verb == "q":
-            text = json.dumps(to_string(value))
+            text = to_string(value)
+            text = _go_json(json.dumps(text[:int(precision)] if precision else text, ensure_ascii=False))
         elif verb == "d":
-            text = str(int(to_number(value)))
-        elif verb in ("f", "e", "g"):
-            text = ("%" + (f".{precision}" if precision else "") + verb) % to_number(value)
+            number = to_number(value)
+            if number != int(number):
+                raise EvalError(f"format(): unsupported value for %d: {number} is not a whole number")
+            text = f"{int(number):+d}" if "+" in flags else str(int(number))
+        elif verb in ("f", "e") and not flags.strip("-0"):
+            number = to_number(value)
+            if isinstance(number, int) and abs(number) > 2**53:
+                raise NotExact("format(): a number this large is not formatted exactly by ecr-lint")
+            text = ("%" + (f".{precision}" if precision else "") + verb) % number
         elif verb == "t":
             text = "true" if to_bool(value) else "false"
-        elif verb in ("x", "X", "o", "b"):
+            width_n = 0  # Terraform ignores a width for %t
+        elif verb in ("x", "X", "o", "b") and not flags.strip("-0"):
             text = format(int(to_number(value)), verb)
+        elif verb in ("g", "G", "e", "E", "f", "F", "x", "X", "o", "b"):
+            # Go's %g is not C's, nor are Go's flags '#', ' ', '+' on these verbs: not guessed
+            raise NotExact(f"format(): %{flags}{verb} is not evaluated by ecr-lint")
         else:
             raise EvalError(f"format(): unsupported verb %{verb}")
+        if flags.strip("-0+"):
+            raise NotExact(f"format(): the flags {flags!r} are not evaluated by ecr-lint")
         if width_n:
             text = text.ljust(width_n) if "-" in flags else text.rjust(width_n, "0" if "0" in flags else " ")
         out.append(text)
@@ -665,7 +743,7 @@ def _jsonencode(value: Any, scope: Scope) -> Any:
         data = symbolic(value, walk=walk)
         walk.done(budget)
         check_string(walk.encoded_size())
-        partial = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        partial = _go_json(json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
         budget.build(len(partial))
         return Unknown(unknown.reason, unknown.refs, partial)
     return _encoded(value, budget, sort_keys=True)
@@ -674,7 +752,7 @@ def _jsonencode(value: Any, scope: Scope) -> Any:
 def _json_number(text: str) -> int | float:
     if len(text) > 400:
         raise EvalError(f"jsondecode(): number {text[:20]}... out of range")
-    return checked_number(float(text) if any(c in text for c in ".eE") else int(text))
+    return checked_number(exact_float(text, float(text)) if any(c in text for c in ".eE") else int(text))
 
 
 def _json_constant(name: str) -> Any:
@@ -708,9 +786,9 @@ def _base64decode(text: Any) -> Any:
 
 @function("urlencode")
 def _urlencode(text: Any) -> Any:
-    from urllib.parse import quote
+    from urllib.parse import quote_plus
 
-    return quote(to_string(text), safe="")
+    return quote_plus(to_string(text), safe="")  # Go's url.QueryEscape: a space is "+"
 
 
 for _algo in ("md5", "sha1", "sha256", "sha512"):
@@ -824,21 +902,80 @@ def _file(path: Any, scope: Scope) -> Any:
 def _read(path: str, scope: Scope) -> Any:
     """A file's text through the reading gate: outside the tree, not a regular file or too large
     is Unknown with the reason (ecr-lint does not read it); missing or not UTF-8 is Terraform's error."""
+    data = _read_bytes(path, "file", scope)
+    if isinstance(data, Unknown):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EvalError(f"file {path!r} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _read_bytes(path: str, fname: str, scope: Scope) -> Any:
+    """A file's bytes through the reading gate (see _read)."""
     from ecr_lint.loaders.files import Refused
 
     files = getattr(scope.context, "files", None)
     if files is None:
-        return Unknown("file() reads no file here (a .tfvars file holds constants)")
+        return Unknown(f"{fname}() reads no file here (a .tfvars file holds constants)")
     try:
-        return files.read_text(path, MAX_FILE_BYTES)
+        return files.read_bytes(path, MAX_FILE_BYTES)
     except Refused as exc:
         return Unknown(f"file {path!r}: {exc}")
     except FileNotFoundError:
         raise EvalError(f"file {path!r} does not exist") from None
     except OSError as exc:
         raise EvalError(f"cannot read file {path!r}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise EvalError(f"file {path!r} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _file_digest(fname: str, digest: Callable[[bytes], str]) -> None:
+    def read(path: Any, scope: Scope) -> Any:
+        data = _read_bytes(to_string(path), fname, scope)
+        if isinstance(data, Unknown):
+            return data
+        budget_of(scope).scan(len(data))
+        return digest(data)
+
+    function(fname)(read)
+
+
+_file_digest("filebase64", lambda data: base64.b64encode(data).decode())
+for _algo in ("md5", "sha1", "sha256", "sha512"):
+    _file_digest(f"file{_algo}", lambda data, _algo=_algo: hashlib.new(_algo, data).hexdigest())
+for _algo in ("sha256", "sha512"):
+    _file_digest(f"filebase64{_algo}", lambda data, _algo=_algo: base64.b64encode(hashlib.new(_algo, data).digest()).decode())
+
+
+@function("formatdate")
+def _formatdate(spec: Any, timestamp: Any) -> Any:
+    return timefuncs.formatdate(to_string(spec), to_string(timestamp))
+
+
+@function("timeadd")
+def _timeadd(timestamp: Any, duration: Any) -> Any:
+    return timefuncs.timeadd(to_string(timestamp), to_string(duration))
+
+
+# Encodings checked against terraform console (Go's IANA index), by Python codec name. Another
+# name Terraform may know (Shift_JIS, GBK...) is unknown here rather than guessed; "UTF8" is not one.
+_TEXT_ENCODINGS = {
+    "utf-8": "utf-8", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be",
+    "iso-8859-1": "latin-1", "latin1": "latin-1", "windows-1252": "cp1252", "us-ascii": "ascii",
+}
+
+
+@function("textencodebase64")
+def _textencodebase64(text: Any, encoding: Any) -> Any:
+    text, name = to_string(text), to_string(encoding)
+    codec = _TEXT_ENCODINGS.get(name.lower())
+    if codec is None:
+        raise NotExact(f"textencodebase64(): the encoding {name[:40]!r} is not evaluated by ecr-lint")
+    try:
+        data = text.encode(codec)
+    except UnicodeEncodeError:
+        raise EvalError(f"textencodebase64(): the given string contains characters that cannot be represented in "
+                        f"{name[:40]}") from None
+    return base64.b64encode(data).decode()
 
 
 @function("templatefile", lazy_unknown=True)
@@ -886,17 +1023,28 @@ def _signum(n: Any) -> Any:
 
 @function("pow")
 def _pow(a: Any, b: Any) -> Any:
+    # Terraform computes pow() and log() with Go's float64 math, and arithmetic on such a number does
+    # not keep 512 bits (pow(2, 60) % 7 is 0 there): only results a float64 holds exactly, whole
+    # below 2^53, or a square root (correctly rounded in both) are evaluated.
     base, exponent = to_number(a), to_number(b)
     if isinstance(base, int) and isinstance(exponent, int) and exponent >= 0:
         if abs(base) > 1 and exponent * math.log2(abs(base)) > MAX_NUMBER_BITS + 1:
-            raise EvalError(f"pow(): the result is out of range (more than {MAX_NUMBER_BITS} bits)")  # before computing it
-        return base ** exponent
-    return math.pow(base, exponent)  # OverflowError, ValueError: EvalError
+            raise NotExact(f"pow(): the result is out of range (more than {MAX_NUMBER_BITS} bits)")  # +Inf in Terraform
+        result = base ** exponent
+        if abs(result) >= 2**53:
+            raise NotExact("pow(): Terraform keeps a result of 2^53 or more as a 64-bit float, which ecr-lint "
+                           "does not evaluate")
+        return result
+    if exponent == 0.5 and base >= 0:
+        return math.sqrt(base)
+    raise NotExact("pow(): a fractional or negative exponent is computed by Go's math library, not evaluated by "
+                   "ecr-lint")
 
 
 @function("log")
 def _log(n: Any, base: Any) -> Any:
-    return math.log(to_number(n), to_number(base))
+    math.log(to_number(n), to_number(base))  # ValueError (domain): an error in Terraform too
+    raise NotExact("log() is computed by Go's math library, not evaluated by ecr-lint")
 
 
 @function("parseint")

@@ -8,9 +8,13 @@ from typing import Any
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
+from ecr_lint.hcl.evaluate import NotExact, exact_float
+from ecr_lint.model import Unknown
+
 from ecr_lint.hcl.syntax import (
     MAX_DEPTH, Attribute, BinOp, Block, Body, Call, Cond, ForExpr, GetAttr, HclSyntaxError, Index, Lit, Name, Node,
-    ObjectExpr, Splat, TupleExpr, UnOp, _assemble, _unescape, parse_template,
+    ObjectExpr, Splat, TupleExpr, UnOp, STRIP_AFTER, STRIP_BEFORE, _assemble, _strip, _unescape, merged_literals,
+    parse_template,
 )
 
 
@@ -175,8 +179,13 @@ class _Converter:
         return Lit(int(str(tree.children[0])))
 
     def x_float_lit(self, tree: Tree) -> Node:
-        value = float(str(tree.children[0]))
-        return Lit(int(value) if value.is_integer() and "e" not in str(tree.children[0]).lower() else value)
+        text = str(tree.children[0])
+        value = float(text)
+        try:
+            exact_float(text, value)
+        except NotExact as exc:  # 0.1: evaluating it is unknown, not a near number
+            return Lit(Unknown(str(exc)))
+        return Lit(int(value) if value.is_integer() and "e" not in text.lower() else value)
 
     def x_literal_value(self, tree: Tree) -> Node:
         return Lit({"true": True, "false": False, "null": None}[str(tree.children[0])])
@@ -298,8 +307,14 @@ class _Converter:
             elif inner.data == "interpolation":
                 flat.append(self.expr(_kids(inner)[0]))
             else:
+                strips = [k for k in inner.children if isinstance(k, Token) and k.type == "STRIP_MARKER"]
+                before = bool(strips) and inner.children[1] is strips[0]
+                if before:
+                    flat.append(STRIP_BEFORE)
                 flat.append(self.directive(inner))
-        return _assemble(flat, _line(tree))
+                if len(strips) > int(before):
+                    flat.append(STRIP_AFTER)
+        return _assemble(_strip(merged_literals(flat)), _line(tree))
 
     def directive(self, tree: Tree) -> tuple:
         kind = tree.data
@@ -318,12 +333,7 @@ class _Converter:
         marker = match.group(1)
         body = raw[match.end():]
         body = re.sub(r"[ \t]*" + re.escape(marker) + r"\r?\n?$", "", body)
-        if trim:
-            lines = body.split("\n")
-            indents = [len(l) - len(l.lstrip(" \t")) for l in lines if l.strip()]
-            cut = min(indents) if indents else 0
-            body = "\n".join(l[cut:] for l in lines)
-        return parse_template(body, line)
+        return parse_template(body, line, flush=trim)
 
 
 def _line(tree: Any) -> int:

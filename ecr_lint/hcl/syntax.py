@@ -8,6 +8,7 @@ The AST is made of plain tuples-like dataclasses, cheap to build and to pickle.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +209,13 @@ def _unescape(text: str) -> str:
     return "".join(out)
 
 
+def nfc(text: str) -> str:
+    """Terraform's strings are in Unicode normal form C ("e\u0301" is "\u00e9": one character)."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
 def _assemble(flat: list, line: int) -> Node:
     """Nest flat template parts (strings, nodes, directive markers) into a Template."""
     stack: list[tuple[tuple, list]] = [(("root",), [])]
@@ -243,12 +251,81 @@ def _assemble(flat: list, line: int) -> Node:
     if not parts:
         return Lit("")
     if all(isinstance(p, str) for p in parts):
-        return Lit("".join(parts))
+        return Lit(nfc("".join(parts)))
     return Template(tuple(parts))
 
 
-def parse_template(text: str, line: int = 0) -> Node:
-    """Parse template text that is not inside quotes (heredoc bodies, .tf.json strings)."""
+# Strip markers (`%{~ if x ~}`, `${~ x ~}`) in the flat parts: the literal just before (STRIP_BEFORE)
+# or just after (STRIP_AFTER) loses its whitespace. A literal is one HCL token: the text between
+# two sequences of a quoted string; one line (with its newline) of a heredoc or template file.
+STRIP_BEFORE = ("~before",)
+STRIP_AFTER = ("~after",)
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+            "\u2028\u2029\u202f\u205f\u3000"  # Go's unicode.IsSpace (Python's isspace adds \x1c-\x1f)
+
+
+def _strip(flat: list) -> list:
+    """Apply the strip markers of `flat` to the literal tokens next to them."""
+    if STRIP_BEFORE not in flat and STRIP_AFTER not in flat:
+        return flat
+    out: list = []
+    strip_next = False
+    for item in flat:
+        if item is STRIP_BEFORE:
+            if out and isinstance(out[-1], str):
+                out[-1] = out[-1].rstrip(_GO_SPACE)
+        elif item is STRIP_AFTER:
+            strip_next = True
+        else:
+            if strip_next and isinstance(item, str):
+                item = item.lstrip(_GO_SPACE)
+            strip_next = False
+            out.append(item)
+    return out
+
+
+def merged_literals(flat: list) -> list:
+    """Consecutive literal pieces of a quoted string as one token (escapes were separate pieces)."""
+    out: list = []
+    for item in flat:
+        if isinstance(item, str) and out and isinstance(out[-1], str):
+            out[-1] += item
+        else:
+            out.append(item)
+    return out
+
+
+def _flush(tokens: list) -> list:
+    """A `<<-` heredoc: remove the smallest indentation of its lines, as HCL's
+    flushHeredocTemplateParts does (after stripping; a line that starts with a sequence has none;
+    a blank line does not count)."""
+    least: int | None = None
+    adjust: list[int] = []
+    newline = True
+    for at, token in enumerate(tokens):
+        if newline:
+            newline = False
+            if isinstance(token, str):
+                trimmed = token.lstrip(_GO_SPACE)
+                if trimmed or not token.endswith("\n"):
+                    spaces = len(token) - len(trimmed)
+                    adjust.append(at)
+                    least = spaces if least is None else min(least, spaces)
+            else:
+                least = 0
+        if isinstance(token, str) and token.endswith("\n"):
+            newline = True
+    if not least:
+        return tokens
+    out = list(tokens)
+    for at in adjust:
+        out[at] = out[at][least:]
+    return out
+
+
+def parse_template(text: str, line: int = 0, flush: bool = False) -> Node:
+    """Parse template text that is not inside quotes (heredoc bodies, template files, .tf.json
+    strings); `flush` for a `<<-` heredoc."""
     flat: list = []
     literal: list[str] = []
     i = 0
@@ -266,17 +343,29 @@ def parse_template(text: str, line: int = 0) -> Node:
             if literal:
                 flat.append("".join(literal))
                 literal = []
+            if inner.startswith("~"):
+                flat.append(STRIP_BEFORE)
+                inner = inner[1:]
+            after = inner.endswith("~")
+            if after:
+                inner = inner[:-1]
             if text[i] == "$":
-                flat.append(parse_expression(inner.strip().strip("~").strip()))
+                flat.append(parse_expression(inner.strip()))
             else:
-                flat.append(_directive_text(inner.strip().strip("~").strip(), line))
+                flat.append(_directive_text(inner.strip(), line))
+            if after:
+                flat.append(STRIP_AFTER)
             i = end + 1
             continue
         literal.append(text[i])
         i += 1
+        if text[i - 1] == "\n":  # each line is a token of its own
+            flat.append("".join(literal))
+            literal = []
     if literal:
         flat.append("".join(literal))
-    return _assemble(flat, line)
+    tokens = _strip(flat)
+    return _assemble(_flush(tokens) if flush else tokens, line)
 
 
 def _closing_brace(text: str, start: int) -> int:

@@ -159,7 +159,11 @@ class TreeFiles:
 
     def read_text(self, path: str, limit: int = MAX_FILE_BYTES) -> str:
         """UTF-8 text; raises Refused, OSError or UnicodeDecodeError."""
-        return self.reader.read_bytes(self.path(path), limit).decode("utf-8")
+        return self.read_bytes(path, limit).decode("utf-8")
+
+    def read_bytes(self, path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+        """Raw bytes (filebase64(), filesha256()...); raises Refused or OSError."""
+        return self.reader.read_bytes(self.path(path), limit)
 
     def state(self, path: str) -> str:
         return self.reader.file_state(self.path(path))
