@@ -398,7 +398,7 @@ def decode(value: Any) -> Any:
     return value
 
 
-AST_FORMAT = 5  # 2: bodies carry their comments (suppressions are read from them); 3: attributes and blocks carry a file; 4: item lines; 5: repeated JSON keys are errors
+AST_FORMAT = 6  # 2: bodies carry their comments (suppressions are read from them); 3: attributes and blocks carry a file; 4: item lines; 5: repeated JSON keys are errors; 6: inexact decimals, strip markers and NFC strings in the AST
 
 
 def parse_key(path: str, content: bytes) -> str:
