@@ -103,6 +103,28 @@ def test_qualified_and_other_environments_pass(tmp_path):
                                                        for r in ("ECR003", "ECR011") for n in "abcd"}
 
 
+@pytest.mark.parametrize("value", ["pr0d", "PR0D", "pr0duct1on", "eu-pr0d", "prod2", "eu1prod"])
+def test_digits_written_for_letters_read_as_production(value):
+    assert is_production(read(value), NAMES)
+
+
+@pytest.mark.parametrize("value", ["pre-pr0d", "n0nprod", "t3st", "r3pr0", "d3v"])
+def test_digits_for_letters_do_not_make_other_names_production(value):
+    assert not is_production(read(value), NAMES)
+
+
+def test_a_dev_tag_does_not_outvote_a_production_variable(tmp_path):
+    # A hostile review (stop 18): var.environment = "prod" and Environment = "dev" passed ECR003.
+    write(tmp_path, {"main.tf": 'variable "environment" {\n  default = "prod"\n}\n'
+                     + _repository("app", '{ Environment = "dev" }')
+                     + _repository("leet", '{ Environment = "pr0d" }')})
+    code, results = _lint(tmp_path)
+    assert code == 1
+    assert results[("ECR003", "aws_ecr_repository.app")][0] == "fail"
+    assert "environment 'prod' from var.environment" in results[("ECR003", "aws_ecr_repository.app")][1]
+    assert "environment 'pr0d' from the Environment tag" in results[("ECR003", "aws_ecr_repository.leet")][1]
+
+
 def test_any_environment_tag_that_says_production_wins(tmp_path):
     write(tmp_path, {"main.tf": _repository("app", '{ Environment = "dev", stage = "prod" }')})
     code, results = _lint(tmp_path)

@@ -82,10 +82,26 @@ def tokens(text: str) -> list[str]:
     return [w.casefold() for w in words if w]
 
 
+# Digits written for the letters they look like, between two letters ("pr0d", "pr0duct1on").
+_DIGIT_LETTERS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
+
+
+def _digits_as_letters(text: str) -> str:
+    return "".join(_DIGIT_LETTERS.get(c, c) if 0 < i < len(text) - 1 and text[i - 1].isalpha()
+                   and text[i + 1].isalpha() else c for i, c in enumerate(text))
+
+
 def is_production(reading: Reading, names: tuple[str, ...]) -> bool:
-    """A production name is a run of the value's words (not after "pre"/"non"), or a glob on the value."""
-    value = reading.normal.casefold()
-    words = tokens(reading.normal)
+    """A production name is a run of the value's words (not after "pre"/"non"), or a glob on the
+    value; read as written and with digits between letters read as the letters they look like
+    ("pr0d"), production if either reading is."""
+    lettered = _digits_as_letters(reading.normal.casefold())  # casefolded: "PR0D" is not "PRo" + "D"
+    return _is_production(reading.normal, names) or (lettered != reading.normal.casefold() and _is_production(lettered, names))
+
+
+def _is_production(normal: str, names: tuple[str, ...]) -> bool:
+    value = normal.casefold()
+    words = tokens(normal)
     for name in names:
         if _GLOB & set(name):
             if fnmatch.fnmatchcase(value, name.casefold()):
@@ -121,8 +137,11 @@ def production_of(resource: Resource, ctx: Any) -> Production:
         candidates = [(config.environment, "--environment")]
     else:
         candidates = _tag_values(resource, config.environment_tags)
+        variables = _variable_values(resource, ctx)
         if all(isinstance(value, Unknown) for value, _ in candidates):  # none, or only unknown tag maps
-            candidates += _variable_values(resource, ctx)
+            candidates += variables
+        else:  # a tag saying "dev" does not outvote var.environment = "prod": production if either says so
+            candidates += [(value, source) for value, source in variables if not isinstance(value, Unknown)]
     if not candidates:
         names = ", ".join(config.environment_tags)
         return _unknown(f"nothing names the environment (no {names} tag, no "
