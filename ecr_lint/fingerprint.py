@@ -33,7 +33,16 @@ def repository_root(paths: list[str], config_file: str | None = None) -> str:
 
 def relative_to(path: str, base: str) -> str:
     """`path` relative to `base`, with forward slashes ("" for an empty path)."""
-    return _relative(os.path.abspath(path), base) if path else ""
+    if not path:
+        return ""
+    # Memoised whole (a report asks for the same few thousand paths ~100,000 times); a relative
+    # path depends on the working directory, which is part of its key.
+    return _relative_of(path, base, "" if path.startswith(os.sep) else os.getcwd())
+
+
+@functools.lru_cache(maxsize=65536)
+def _relative_of(path: str, base: str, cwd: str) -> str:
+    return _relative(os.path.normpath(path if not cwd else os.path.join(cwd, path)), base)
 
 
 @functools.lru_cache(maxsize=65536)  # reports repeat the same few thousand paths

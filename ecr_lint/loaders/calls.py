@@ -95,21 +95,29 @@ class CallGraph:
         self.callees: dict[str, set[str]] = {}
         self.root_flags: dict[str, bool] = {}
 
-    def _known(self, directory: str) -> None:
-        key = hashlib.sha256(f"calls\0{directory}".encode("utf-8", "surrogateescape")).hexdigest()
+    def _key(self, kind: str, directory: str) -> str:
+        return hashlib.sha256(f"{kind}\0{directory}".encode("utf-8", "surrogateescape")).hexdigest()
+
+    def _cached(self, kind: str, directory: str) -> tuple[list | None, object]:
+        """(the directory's stamp or None, the cached answer for it or None)."""
         stamp = _stamp(directory) if self.store is not None else None
-        if stamp:
-            cached = self.store.get("calls", key)
-            if isinstance(cached, dict) and cached.get("stamp") == stamp and isinstance(cached.get("calls"), list):
-                self.callees[directory] = {str(c) for c in cached["calls"]}
-                if isinstance(cached.get("root"), bool):
-                    self.root_flags[directory] = cached["root"]
-                return
+        if not stamp:
+            return None, None
+        cached = self.store.get("calls", self._key(kind, directory))
+        if isinstance(cached, dict) and cached.get("stamp") == stamp:
+            return stamp, cached.get("answer")
+        return stamp, None
+
+    def _known(self, directory: str) -> None:
+        stamp, cached = self._cached("calls", directory)
+        if isinstance(cached, list):
+            self.callees[directory] = {str(c) for c in cached}
+            return
         calls = local_calls(self.load(directory)) if may_call_modules(directory, self.max_bytes, self.reading_roots) \
             else set()
         self.callees[directory] = calls
         if stamp:
-            self.store.put("calls", key, {"stamp": stamp, "calls": sorted(calls), "root": self.is_root(directory)})
+            self.store.put("calls", self._key("calls", directory), {"stamp": stamp, "answer": sorted(calls)})
 
     def calls_of(self, directory: str) -> set[str]:
         directory = os.path.abspath(directory)
@@ -118,9 +126,18 @@ class CallGraph:
         return self.callees[directory]
 
     def is_root(self, directory: str) -> bool:
+        """Asked only of called directories (parsing each directory here, in the parent process,
+        just to cache the answer made every cold run parse the whole tree serially)."""
         directory = os.path.abspath(directory)
         if directory not in self.root_flags:
-            self.root_flags[directory] = is_root_module(self.load(directory))
+            stamp, cached = self._cached("root", directory)
+            if isinstance(cached, bool):
+                self.root_flags[directory] = cached
+            else:
+                self.root_flags[directory] = is_root_module(self.load(directory))
+                if stamp:
+                    self.store.put("calls", self._key("root", directory),
+                                   {"stamp": stamp, "answer": self.root_flags[directory]})
         return self.root_flags[directory]
 
     def callers(self, directories: list[str]) -> dict[str, set[str]]:
