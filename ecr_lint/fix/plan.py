@@ -10,14 +10,16 @@ is not edited, and the finding says why and what to change by hand.
 
 from __future__ import annotations
 
+import functools
 import difflib
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from ecr_lint.fix import hcltext as h
 from ecr_lint.fix.hcltext import Edit
+from ecr_lint.hcl import syntax as ast
 from ecr_lint.fix.rules import FIXERS, Candidate, Context, Files, Refused, fix
 from ecr_lint.model import Report, Result, Status
 from ecr_lint.reporters.escape import display
@@ -174,8 +176,6 @@ def _outside_resources(groups: dict, before: _Snapshot, plan: FixPlan, shown) ->
 
 def _read_outside_resources(origin: Any, before: _Snapshot, shown) -> str | None:
     """'provider aws (main.tf:12)' when a provider block or output of the origin's module reads it."""
-    from ecr_lint.hcl import syntax as ast
-
     if origin.kind == "local" and origin.attribute:
         name, directory = ("local", origin.attribute[0]), os.path.dirname(os.path.abspath(origin.file))
     elif origin.kind == "default" and origin.block[:1] == ("variable",):
@@ -184,22 +184,20 @@ def _read_outside_resources(origin: Any, before: _Snapshot, shown) -> str | None
         name, directory = ("var", origin.attribute[0]), None
     else:
         return None
-    for stack in before.stacks.values():
-        loader = getattr(getattr(stack, "tracer", None), "loader", None)
-        for config in (getattr(loader, "configs", None) or {}).values():
-            if directory is not None and os.path.abspath(config.directory) != directory:
-                continue
-            if directory is None and os.path.abspath(config.directory) != os.path.abspath(stack.root):
-                continue
-            readers = [(f"provider {d.block.labels[0]}", d) for d in config.providers]
-            readers += [(f"output {n}", d) for n, d in config.outputs.items()]
-            for label, decl in readers:
-                if name in _inputs_read(decl.block.body, config, ast):
-                    return f"{label} ({shown(decl.file)}:{decl.block.line})"
+    for stack, config in _module_configs(before.stacks.values()):
+        if directory is not None and os.path.abspath(config.directory) != directory:
+            continue
+        if directory is None and os.path.abspath(config.directory) != os.path.abspath(stack.root):
+            continue
+        readers = [(f"provider {d.block.labels[0]}", d) for d in config.providers]
+        readers += [(f"output {n}", d) for n, d in config.outputs.items()]
+        for label, decl in readers:
+            if name in _inputs_read(decl.block.body, config):
+                return f"{label} ({shown(decl.file)}:{decl.block.line})"
     return None
 
 
-def _inputs_read(body: Any, config: Any, ast: Any) -> set[tuple[str, str]]:
+def _inputs_read(body: Any, config: Any) -> set[tuple[str, str]]:
     """The variables and locals a block body reads, through locals too."""
     found: set = set()
     frontier = [body]
@@ -262,14 +260,20 @@ def _declared_sensitive(stacks) -> frozenset:
     """The names of the variables declared `sensitive = true` in any module of these stacks (one set
     for all: a name shared by a sensitive and a plain variable is hidden in both)."""
     names = set()
+    for _, config in _module_configs(stacks):
+        for name, decl in config.variables.items():
+            attr = decl.block.body.attributes.get("sensitive")
+            if attr is not None and not (hasattr(attr.expr, "value") and attr.expr.value is False):
+                names.add(name)   # anything but a literal false counts
+    return frozenset(names)
+
+
+def _module_configs(stacks) -> Iterator[tuple[Any, Any]]:
+    """(stack, ModuleConfig) for every module directory each HCL stack read (a plan has none)."""
     for stack in stacks:
         loader = getattr(getattr(stack, "tracer", None), "loader", None)
         for config in (getattr(loader, "configs", None) or {}).values():
-            for name, decl in config.variables.items():
-                attr = decl.block.body.attributes.get("sensitive")
-                if attr is not None and not (hasattr(attr.expr, "value") and attr.expr.value is False):
-                    names.add(name)   # anything but a literal false counts
-    return frozenset(names)
+            yield stack, config
 
 
 def _touches(edit: Edit, text: str, names: frozenset) -> bool:
@@ -278,15 +282,16 @@ def _touches(edit: Edit, text: str, names: frozenset) -> bool:
     return any(line in hidden for line in range(first, last + 1))
 
 
-def sensitive_lines(path: str, text: str, names: frozenset) -> set[int]:
+@functools.lru_cache(maxsize=64)  # asked per edit and per diff of the same few files: parse each once
+def sensitive_lines(path: str, text: str, names: frozenset) -> frozenset[int]:
     """The lines of `text` that assign a sensitive variable: a var file's assignment, a sensitive
     variable's default (all its lines). A file that cannot be parsed: every line."""
     if not names:
-        return set()
+        return frozenset()
     try:
         body = h.parse(text)
     except Exception:  # noqa: BLE001 - not shown at all rather than shown wrongly
-        return set(range(1, text.count("\n") + 2))
+        return frozenset(range(1, text.count("\n") + 2))
     spans = []
     if path.endswith(".tfvars"):
         spans += [a for name, a in h.attributes(body).items() if name in names]
@@ -298,7 +303,7 @@ def sensitive_lines(path: str, text: str, names: frozenset) -> set[int]:
     for node in spans:
         start, end = h.span(node)
         lines.update(range(h.line_of(text, start), h.line_of(text, max(end - 1, start)) + 1))
-    return lines
+    return frozenset(lines)
 
 
 def _masker(stacks) -> Any:
