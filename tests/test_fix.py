@@ -641,3 +641,23 @@ def test_nothing_is_edited_while_an_input_cannot_be_read(tmp_path):
     result = cli("fix", str(tmp_path), "--write", "--no-cache", "--select", "ECR003")
     assert result.exit_code == 2 and snapshot(str(tmp_path)) == before
     assert "not edited: an input could not be read (" in result.stderr and "fix the input errors first" in result.stderr
+
+
+def test_outside_git_the_changed_files_mode_proves_against_every_stack_below_the_working_directory(tmp_path):
+    """Without a git repository, the other callers of an edited module are found in the tree fix
+    may write to (the working directory under --changed-files), not skipped: here a module kept
+    inside the prod stack that a dev stack also calls."""
+    module = 'variable "mutability" {\n  default = "MUTABLE"\n}\n\nvariable "environment" {}\n\n' \
+             'resource "aws_ecr_repository" "this" {\n  name                 = "r-${var.environment}"\n' \
+             '  image_tag_mutability = var.mutability\n  tags                 = { Environment = var.environment }\n}\n'
+    write(tmp_path, {
+        "stacks/prod/main.tf": 'module "ecr" {\n  source      = "./modules/ecr"\n  environment = "prod"\n}\n',
+        "stacks/prod/modules/ecr/main.tf": module,
+        "stacks/dev/main.tf": 'module "ecr" {\n  source      = "../prod/modules/ecr"\n  environment = "dev"\n}\n',
+    })
+    before = snapshot(str(tmp_path))
+    result = cli("fix", "--write", "--changed-files", "stacks/prod/main.tf", "--select", "ECR003", "--no-cache",
+                 cwd=str(tmp_path))
+    assert result.exit_code == 1, result.output
+    assert snapshot(str(tmp_path)) == before
+    assert "also feeds module.ecr.aws_ecr_repository.this in stacks/dev, which has no such finding" in result.stderr

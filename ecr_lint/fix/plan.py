@@ -121,7 +121,7 @@ def make_plan(paths: list[str], config: Any, rules: list, jobs: int = 1, cache: 
     # Stacks beyond the linted paths may read an edited file (a shared module's other callers,
     # which the pre-commit hook does not lint): they are proven against too.
     edited = sorted({e.file for edits, _ in kept for e in edits})
-    others = _other_readers(paths, edited, config, cache) if edited else []
+    others = _other_readers(paths, edited, config, cache, plan.tree) if edited else []
     if others:
         wider = _snapshot(paths + others, config, rules)
         before = _Snapshot(wider.findings, wider.errors, wider.resources, {**wider.stacks, **before.stacks})
@@ -143,18 +143,17 @@ def make_plan(paths: list[str], config: Any, rules: list, jobs: int = 1, cache: 
     return plan
 
 
-def _other_readers(paths: list[str], edited: list[str], config: Any, cache: bool) -> list[str]:
-    """The root stacks of the repository, outside the linted paths, that read an edited file (the
-    repository: the git root of the first path, else the linted directories themselves)."""
+def _other_readers(paths: list[str], edited: list[str], config: Any, cache: bool, tree: tuple[str, ...]) -> list[str]:
+    """The root stacks outside the linted paths that read an edited file: searched in the git
+    repository of the first path, else in the tree edits may be written to (under
+    --changed-files outside git: the working directory)."""
     from ecr_lint.changed import stacks_for
     from ecr_lint.config import repository_root
 
     linted = tree_of(paths)
     root = repository_root(os.path.realpath(linted[0])) if linted else None
-    if not root:
-        return []
-    readers, _ = stacks_for(edited, root, config, cache=cache)
-    return [r for r in readers if not any(r == d or r.startswith(d.rstrip(os.sep) + os.sep) for d in linted)]
+    readers = {r for base in ([root] if root else tree) for r in stacks_for(edited, base, config, cache=cache)[0]}
+    return sorted(r for r in readers if not any(r == d or r.startswith(d.rstrip(os.sep) + os.sep) for d in linted))
 
 
 def _outside_resources(groups: dict, before: _Snapshot, plan: FixPlan, shown) -> dict:
